@@ -1,0 +1,28 @@
+"""solvers: an array-API solver library for NumPy (CPU, Numba kernels) and CuPy (GPU).
+
+Subpackages
+-----------
+special    log-Bessel functions ``log_iv``, ``log_kv``, ``iv_ratio``
+stats      von Mises-Fisher distribution and mixtures
+linalg     Kronecker algebra, fast diagonalization, array-API Krylov solvers
+multigrid  geometric multigrid operators, solvers and preconditioners
+pde        Gaussian-process PDE solvers on Kronecker grids (GP-HM)
+optimize   gradient-normalized-smoothness Newton methods, compositional optimizers
+"""
+
+import importlib as _importlib
+
+__version__ = "0.1.0.dev0"
+
+_SUBPACKAGES = ("special", "stats", "linalg", "multigrid", "pde", "optimize")
+__all__ = ["__version__", *_SUBPACKAGES]
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        return _importlib.import_module(f"solvers.{name}")
+    raise AttributeError(f"module 'solvers' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

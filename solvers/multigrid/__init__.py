@@ -1,0 +1,3 @@
+"""solvers.multigrid (public names are added by its issue)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""solvers.pde (public names are added by its issue)."""
+
+__all__ = []
