@@ -1,3 +1,54 @@
-"""solvers.optimize (public names are added by its issue)."""
+"""solvers.optimize: second-order and compositional optimizers.
 
-__all__ = []
+Gradient-normalized-smoothness (GNS) regularized Newton methods
+-----------------------------------------------------------------
+minimize_gns           Algorithm 1 of Semenov, Jaggi, Doikov: x+ = x - (H + lam B)^-1 g, adaptive gamma
+gns                    minimize_gns as a custom method for scipy.optimize.minimize(method=gns)
+minimize_gns_gradient  the GNS gradient method (H = 0): normalized gradient steps, adaptive length
+minimize_super_newton  super-universal Newton: lam = M ||g||^alpha with adaptive M
+
+Hessian approximations (objects passed as ``hess_approx``)
+------------------------------------------------------------
+HessianApproximation   protocol: update(x, f, g), solve(lam, g) -> (H + lam B)^-1 g
+ExactHessian           Hessian rebuilt each iteration, Cholesky per trial
+LazyHessian            Hessian rebuilt every m iterations, cached eigendecomposition
+DiagonalHessian        diagonal approximation
+GaussNewton            J^T W J of f = phi(r(x)), Woodbury when m < d
+EmpiricalFisher        (1/n) sum of per-sample gradient outer products
+RankOneFisher          alpha u u^T, Sherman-Morrison solve
+LowRankPlusDiagonal    U U^T + diag(D), Woodbury solve
+HessianVectorCG        matrix-free: hessp + CG with the inexact-Newton forcing term
+
+objectives             oracles: logistic, softmax, logsumexp, power_residual, rosenbrock
+"""
+
+from . import objectives
+from ._gns import gns, minimize_gns, minimize_gns_gradient, minimize_super_newton
+from ._hessian import (
+    DiagonalHessian,
+    EmpiricalFisher,
+    ExactHessian,
+    GaussNewton,
+    HessianApproximation,
+    HessianVectorCG,
+    LazyHessian,
+    LowRankPlusDiagonal,
+    RankOneFisher,
+)
+
+__all__ = [
+    "minimize_gns",
+    "gns",
+    "minimize_gns_gradient",
+    "minimize_super_newton",
+    "HessianApproximation",
+    "ExactHessian",
+    "LazyHessian",
+    "DiagonalHessian",
+    "GaussNewton",
+    "EmpiricalFisher",
+    "RankOneFisher",
+    "LowRankPlusDiagonal",
+    "HessianVectorCG",
+    "objectives",
+]

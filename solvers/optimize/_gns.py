@@ -1,0 +1,322 @@
+"""Gradient-regularized Newton methods with exact or approximate Hessians (public functions)."""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+from scipy.optimize import OptimizeWarning
+
+from ._gns_core import GNSRule, Problem, SuperNewtonRule, run
+from ._hessian import ExactHessian, HessianVectorCG, LazyHessian
+from ._hessian_base import HessianApproximation
+
+__all__ = ["minimize_gns", "gns", "minimize_gns_gradient", "minimize_super_newton"]
+
+_LINEAR_SOLVERS = ("auto", "cholesky", "eigh", "cg")
+
+
+def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, every):
+    """Turn the user's Hessian arguments into a HessianApproximation object."""
+    if linear_solver not in _LINEAR_SOLVERS:
+        raise ValueError(f"`linear_solver` must be one of {_LINEAR_SOLVERS}, got {linear_solver!r}")
+    if not isinstance(every, numbers.Integral) or every < 1:
+        raise ValueError(f"`hess_update_every` must be a positive integer, got {every!r}")
+    if isinstance(hess_approx, HessianApproximation):
+        return hess_approx
+    if hess_approx is not None:
+        if not callable(hess_approx):
+            raise TypeError("`hess_approx` must be a HessianApproximation or a callable "
+                            f"x -> (d, d) matrix, got {type(hess_approx).__name__}")
+        args = problem.args
+
+        def H(x):
+            return hess_approx(x, *args)
+    else:
+        H = problem.hess
+    if H is None and problem.hessp is None:
+        raise ValueError("second-order information is missing: pass `hess`, `hessp` or "
+                         "`hess_approx` (or use minimize_gns_gradient for H = 0)")
+    if linear_solver == "cg" or (linear_solver == "auto" and H is None):
+        if hess_approx is not None:
+            return HessianVectorCG(hessp=lambda x, v: H(x) @ v)
+        return HessianVectorCG()
+    if H is None:
+        raise ValueError(f"`linear_solver={linear_solver!r}` needs a matrix: pass `hess` or "
+                         "`hess_approx`")
+    if linear_solver == "cholesky" and every > 1:
+        raise ValueError("`hess_update_every > 1` caches an eigendecomposition: use "
+                         "linear_solver='eigh' or 'auto'")
+    if linear_solver == "eigh" or every > 1:
+        return LazyHessian(H, every=every)
+    return ExactHessian(H)
+
+
+def _check_tolerances(gtol, ftol, f_target, max_time):
+    if not (isinstance(gtol, numbers.Real) and gtol >= 0):
+        raise ValueError(f"`gtol` must be a non-negative number, got {gtol!r}")
+    if ftol is not None and not (isinstance(ftol, numbers.Real) and ftol >= 0):
+        raise ValueError(f"`ftol` must be None or a non-negative number, got {ftol!r}")
+    if f_target is not None and not isinstance(f_target, numbers.Real):
+        raise ValueError(f"`f_target` must be None or a number, got {f_target!r}")
+    if max_time is not None and not (isinstance(max_time, numbers.Real) and max_time > 0):
+        raise ValueError(f"`max_time` must be None or positive, got {max_time!r}")
+
+
+def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_approx=None,
+                 metric=None, gamma0=1.0, adaptive=True, max_trials=40, linear_solver="auto",
+                 hess_update_every=1, gtol=1e-8, ftol=None, f_target=None, maxiter=1000,
+                 max_time=None, callback=None, return_history=False, gamma_min=1e-9,
+                 progress=False):
+    r"""Minimize with the gradient-regularized Newton method of Semenov, Jaggi and Doikov.
+
+    Algorithm 1 of the paper: ``x+ = x - (H + lam B)^{-1} g`` with ``lam = ||g||_* / gamma``,
+    where ``H`` is the Hessian or any positive semidefinite approximation of it, and ``gamma``
+    (an estimate of the gradient-normalized smoothness) is found by a doubling/halving search:
+    a trial step is accepted when ``f(x) - f(x+) >= ||grad f(x+)||_*^2 / (8 lam)``; ``gamma``
+    doubles after an accepted step and halves after a rejected one. No line search.
+
+    Parameters
+    ----------
+    fun : callable
+        ``fun(x, *args) -> float`` (or ``(float, gradient)`` when ``jac=True``).
+    x0 : array, shape (d,)
+        Starting point; its array library (NumPy, CuPy, any array-API library) and floating
+        dtype (float32 or float64) are used throughout.
+    args : tuple
+        Extra arguments of ``fun``, ``jac``, ``hess``, ``hessp`` and a callable ``hess_approx``.
+    jac : callable or True
+        Gradient ``jac(x, *args) -> (d,)``, or ``True`` if ``fun`` returns ``(f, g)``.
+    hess : callable, optional
+        Hessian ``hess(x, *args) -> (d, d)`` (dense, or SciPy/CuPy sparse).
+    hessp : callable, optional
+        Hessian-vector product ``hessp(x, v, *args) -> (d,)`` (matrix-free CG steps).
+    hess_approx : HessianApproximation or callable, optional
+        The matrix ``H`` used in the step: an object such as :class:`LazyHessian`,
+        :class:`GaussNewton`, :class:`RankOneFisher`, :class:`HessianVectorCG` (then
+        ``linear_solver`` and ``hess_update_every`` are ignored), or a callable
+        ``hess_approx(x, *args) -> (d, d)`` positive semidefinite matrix used instead of ``hess``.
+    metric : None, array (d,) or array (d, d)
+        The matrix ``B`` of the norm ``||h|| = <Bh, h>^(1/2)`` (identity, diagonal or dense
+        symmetric positive definite); the dual norm ``||g||_* = <g, B^{-1}g>^(1/2)`` sets ``lam``
+        and the stopping test.
+    gamma0 : float
+        Initial ``gamma``.
+    adaptive : bool
+        ``False`` keeps ``gamma = gamma0`` fixed and accepts every step (one solve per
+        iteration).
+    max_trials : int
+        Largest number of trial steps per iteration.
+    linear_solver : {"auto", "cholesky", "eigh", "cg"}
+        ``"auto"``: Cholesky for a dense ``hess``, an eigendecomposition cached for
+        ``hess_update_every`` iterations when that is > 1, CG when only ``hessp`` is given.
+    hess_update_every : int
+        Rebuild period of the Hessian (lazy Hessian, :class:`LazyHessian`).
+    gtol : float
+        Stop when ``||g||_* <= gtol`` (status 0).
+    ftol : float, optional
+        Stop when ``f_prev - f <= ftol * max(1, |f|)`` (status 2).
+    f_target : float, optional
+        Stop when ``f <= f_target`` (status 2).
+    maxiter : int
+        Largest number of accepted iterations (status 1).
+    max_time : float, optional
+        Wall-clock limit in seconds (status 6).
+    callback : callable, optional
+        ``callback(intermediate_result)`` (an ``OptimizeResult`` with ``x``, ``fun``, ``jac``,
+        ``nit``) or the legacy ``callback(xk)``, after each accepted step; raising
+        ``StopIteration`` stops the run (status 99).
+    return_history : bool
+        Add ``history``: a dict of NumPy arrays ``f``, ``gnorm``, ``gamma``, ``lam``, ``time``
+        (seconds since the start) and ``nlinsolve`` (cumulative), one entry per iterate.
+    gamma_min : float
+        Floor of ``gamma``; when ``gamma`` falls below it after solver failures, the run stops
+        with status 4.
+    progress : bool
+        Show a tqdm progress bar when tqdm is installed.
+
+    Returns
+    -------
+    res : scipy.optimize.OptimizeResult
+        ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``nhev`` (Hessian or approximation
+        builds), ``nhessp``, ``nlinsolve`` (linear solves including rejected trials), ``ncg``
+        (CG iterations), ``ntrials_rejected``, ``gamma``, ``lam``, ``success``, ``status``,
+        ``message`` and, if asked, ``history``. Status: 0 gtol met; 1 maxiter; 2 f_target/ftol
+        met; 3 ``max_trials`` rejected trials; 4 linear-solver failure down to ``gamma_min``;
+        5 non-finite values at every trial point; 6 ``max_time``; 99 callback stop.
+
+    Raises
+    ------
+    ValueError
+        ``x0`` not 1-D, ``jac`` missing or returning the wrong shape, a non-finite objective or
+        gradient at ``x0``, no second-order information, bad option values.
+
+    See Also
+    --------
+    gns : the same method for ``scipy.optimize.minimize(..., method=gns)``.
+    minimize_gns_gradient, minimize_super_newton
+
+    Notes
+    -----
+    A Cholesky failure or a CG run that meets negative curvature (an indefinite ``H`` on a
+    non-convex problem) counts as a rejected trial: ``gamma`` halves and ``lam`` grows.
+    The trial point's gradient is reused as the next gradient, so an iteration costs one
+    Hessian (or approximation) build, one function-and-gradient evaluation and one linear
+    solve per trial; ``gamma`` is carried over, so most iterations need one trial.
+
+    References
+    ----------
+    A. Semenov, M. Jaggi, N. Doikov, "Gradient-normalized smoothness for optimization with
+    approximate Hessians", arXiv:2506.13710 (ICLR 2026).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.optimize import minimize_gns
+    >>> from solvers.optimize.objectives import rosenbrock
+    >>> obj = rosenbrock()
+    >>> res = minimize_gns(obj.fun, np.array([-2.0, 2.0]), jac=obj.jac, hess=obj.hess,
+    ...                    gtol=1e-10)
+    >>> res.success, np.allclose(res.x, [1.0, 1.0])
+    (True, True)
+    """
+    _check_tolerances(gtol, ftol, f_target, max_time)
+    problem = Problem(fun, x0, args, jac, hess, hessp, metric)
+    approx = _select_approximation(problem, hess, hessp, hess_approx, linear_solver,
+                                   hess_update_every)
+    rule = GNSRule(gamma0, gamma_min, adaptive)
+    return run(problem, approx, rule, max_trials=max_trials, gtol=gtol, ftol=ftol,
+               f_target=f_target, maxiter=maxiter, max_time=max_time, callback=callback,
+               return_history=return_history, progress=progress)
+
+
+_GNS_OPTIONS = frozenset(
+    ["hess_approx", "metric", "gamma0", "adaptive", "max_trials", "linear_solver",
+     "hess_update_every", "gtol", "ftol", "f_target", "maxiter", "max_time",
+     "return_history", "gamma_min", "progress"])
+
+
+def _has_constraints(constraints):
+    if constraints is None:
+        return False
+    if isinstance(constraints, (list, tuple)):
+        return len(constraints) > 0
+    return True  # a dict or a constraint object
+
+
+def gns(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, constraints=(),
+        callback=None, tol=None, **options):
+    """:func:`minimize_gns` with SciPy's custom-method signature.
+
+    Use as ``scipy.optimize.minimize(fun, x0, jac=..., hess=..., method=gns, options={...})``;
+    ``options`` are :func:`minimize_gns`'s keyword arguments, and ``tol`` sets ``gtol`` when
+    ``gtol`` is not given. Unknown options give an ``OptimizeWarning`` and are ignored.
+
+    Raises
+    ------
+    ValueError
+        If ``bounds`` or ``constraints`` are given (unsupported).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.optimize import minimize
+    >>> from solvers.optimize import gns
+    >>> from solvers.optimize.objectives import rosenbrock
+    >>> obj = rosenbrock()
+    >>> res = minimize(obj.fun, [-2.0, 2.0], jac=obj.jac, hess=obj.hess, method=gns,
+    ...                options={"gtol": 1e-10})
+    >>> res.success, np.allclose(res.x, [1.0, 1.0])
+    (True, True)
+    """
+    if bounds is not None:
+        raise ValueError("method gns does not support `bounds` (unconstrained only)")
+    if _has_constraints(constraints):
+        raise ValueError("method gns does not support `constraints` (unconstrained only)")
+    unknown = sorted(set(options) - _GNS_OPTIONS)
+    if unknown:
+        warnings.warn(f"Unknown solver options: {', '.join(unknown)}", OptimizeWarning,
+                      stacklevel=2)
+    kwargs = {k: v for k, v in options.items() if k in _GNS_OPTIONS}
+    if tol is not None:
+        kwargs.setdefault("gtol", tol)
+    return minimize_gns(fun, x0, args, jac=jac, hess=hess, hessp=hessp, callback=callback,
+                        **kwargs)
+
+
+class _ZeroHessian(HessianApproximation):
+    """``H = 0``: the step ``B^{-1} g / lam`` (normalized gradient step of length ``gamma``)."""
+
+    name = "zero"
+
+    def update(self, x, f, g):
+        return False
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        return self.problem.metric.solve(g) / lam
+
+
+def minimize_gns_gradient(fun, x0, args=(), *, jac=None, metric=None, gamma0=1.0,
+                          adaptive=True, max_trials=40, gtol=1e-8, ftol=None, f_target=None,
+                          maxiter=10000, max_time=None, callback=None, return_history=False,
+                          gamma_min=1e-9, progress=False):
+    """Gradient-normalized-smoothness gradient method (Algorithm 1 with ``H = 0``).
+
+    The step is ``x+ = x - gamma B^{-1} g / ||g||_*``: a normalized gradient step of length
+    ``gamma`` in the ``B`` norm, with ``gamma`` found by the same doubling/halving search as
+    :func:`minimize_gns` (for an L-smooth ``f`` it settles near ``||g||_* / L``, i.e. step
+    ``1/L``). Parameters and result are those of :func:`minimize_gns`; ``nhev`` is 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.optimize import minimize_gns_gradient
+    >>> A = np.diag([1.0, 10.0])
+    >>> res = minimize_gns_gradient(lambda x: 0.5 * x @ A @ x, np.ones(2), jac=lambda x: A @ x)
+    >>> res.success, bool(np.linalg.norm(res.x) < 1e-7)
+    (True, True)
+    """
+    _check_tolerances(gtol, ftol, f_target, max_time)
+    problem = Problem(fun, x0, args, jac, None, None, metric)
+    rule = GNSRule(gamma0, gamma_min, adaptive)
+    return run(problem, _ZeroHessian(), rule, max_trials=max_trials, gtol=gtol, ftol=ftol,
+               f_target=f_target, maxiter=maxiter, max_time=max_time, callback=callback,
+               return_history=return_history, progress=progress)
+
+
+def minimize_super_newton(fun, x0, args=(), *, jac=None, hess=None, hessp=None,
+                          hess_approx=None, metric=None, alpha=1.0, M0=1.0, max_trials=40,
+                          linear_solver="auto", hess_update_every=1, gtol=1e-8, ftol=None,
+                          f_target=None, maxiter=1000, max_time=None, callback=None,
+                          return_history=False, progress=False):
+    """Super-universal Newton method (Doikov, Mishchenko, Nesterov) with an adaptive constant.
+
+    ``x+ = x - (H + lam B)^{-1} g`` with ``lam = M ||g||_*^alpha``; a trial is accepted when
+    ``<grad f(x+), x - x+> >= ||grad f(x+)||_*^2 / (4 lam)``, after which ``M <- max(M/4, 1e-5)``;
+    a rejection sets ``M <- 4 M``. Parameters and result are those of :func:`minimize_gns`
+    (``alpha`` in [0, 1] and ``M0`` replace ``gamma0``; the result's ``gamma`` is ``1/M``).
+
+    References
+    ----------
+    N. Doikov, K. Mishchenko, Y. Nesterov, "Super-universal regularized Newton method",
+    arXiv:2208.05888.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.optimize import minimize_super_newton
+    >>> from solvers.optimize.objectives import rosenbrock
+    >>> obj = rosenbrock()
+    >>> res = minimize_super_newton(obj.fun, np.array([-2.0, 2.0]), jac=obj.jac, hess=obj.hess)
+    >>> res.success, np.allclose(res.x, [1.0, 1.0])
+    (True, True)
+    """
+    _check_tolerances(gtol, ftol, f_target, max_time)
+    problem = Problem(fun, x0, args, jac, hess, hessp, metric)
+    approx = _select_approximation(problem, hess, hessp, hess_approx, linear_solver,
+                                   hess_update_every)
+    rule = SuperNewtonRule(M0, alpha)
+    return run(problem, approx, rule, max_trials=max_trials, gtol=gtol, ftol=ftol,
+               f_target=f_target, maxiter=maxiter, max_time=max_time, callback=callback,
+               return_history=return_history, progress=progress)

@@ -1,0 +1,308 @@
+"""The iteration shared by the gradient-regularized Newton methods.
+
+One loop runs Algorithm 1 of Semenov, Jaggi and Doikov (arXiv 2506.13710), its H = 0 special
+case (the normalized gradient method) and super-universal Newton (Doikov, Mishchenko, Nesterov,
+arXiv 2208.05888); they differ only in the rule that maps the state to ``lam`` and in the
+acceptance test, which live in the small ``*Rule`` classes below.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import time
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._array_api import array_namespace, as_float_array
+from ._hessian_base import HessianApproximation, Metric
+
+STATUS_MESSAGES = {
+    0: "Optimization terminated successfully: the gradient norm reached `gtol`.",
+    1: "Maximum number of iterations has been exceeded.",
+    2: "The objective reached `f_target` or its decrease fell below `ftol`.",
+    3: "The adaptive search exhausted `max_trials` trial steps without an accepted step.",
+    4: "The linear solver failed even at the largest regularization (smallest gamma).",
+    5: "A non-finite objective or gradient value was met at every trial point.",
+    6: "The time limit `max_time` was reached.",
+    99: "`callback` raised `StopIteration`.",
+}
+
+
+
+class Problem:
+    """Counted oracles, namespace and metric handed to the Hessian approximations."""
+
+    def __init__(self, fun, x0, args, jac, hess, hessp, metric):
+        xp = array_namespace(x0)
+        x0 = as_float_array(x0, xp, name="x0")
+        if x0.ndim != 1:
+            raise ValueError(f"`x0` must be 1-D, got shape {tuple(x0.shape)}")
+        if x0.shape[0] == 0:
+            raise ValueError("`x0` must not be empty")
+        if not callable(fun):
+            raise TypeError("`fun` must be callable")
+        self.xp, self.x0, self.dim, self.dtype = xp, x0, x0.shape[0], x0.dtype
+        self.args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+        self.nfev = self.njev = self.nhessp = 0
+        if jac is True:
+            self._fg = fun
+            self._f, self._g = None, None
+        elif callable(jac):
+            self._fg = None
+            self._f, self._g = fun, jac
+        else:
+            raise ValueError("`jac` must be callable or True (fun returns (f, g)); "
+                             f"got {jac!r} (finite differences are not supported)")
+        if hess is not None and not callable(hess):
+            raise ValueError(f"`hess` must be callable or None, got {hess!r}")
+        if hessp is not None and not callable(hessp):
+            raise ValueError(f"`hessp` must be callable or None, got {hessp!r}")
+        self._hess, self._hessp = hess, hessp
+        self.hess = self._hess_counted if hess is not None else None
+        if hessp is not None:
+            self.hessp = self._hessp_counted
+        elif hess is not None:
+            self.hessp = self._hessp_from_hess
+        else:
+            self.hessp = None
+        self.metric = Metric(metric, xp, self.dim, self.dtype)
+
+    # oracles -----------------------------------------------------------------
+    def _to_grad(self, g):
+        xp = self.xp
+        if not hasattr(g, "shape"):
+            g = xp.asarray(g, dtype=self.dtype)
+        if tuple(g.shape) != (self.dim,):
+            raise ValueError(f"`jac` must return shape ({self.dim},), got {tuple(g.shape)}")
+        if g.dtype != self.dtype:
+            g = xp.astype(g, self.dtype)
+        return g
+
+    def fun_and_grad(self, x):
+        """``(f(x), grad f(x))`` with ``f`` a Python float."""
+        self.nfev += 1
+        self.njev += 1
+        if self._fg is not None:
+            f, g = self._fg(x, *self.args)
+        else:
+            f = self._f(x, *self.args)
+            g = self._g(x, *self.args)
+        return float(f), self._to_grad(g)
+
+    def _hess_counted(self, x):
+        return self._hess(x, *self.args)
+
+    def _hessp_counted(self, x, v):
+        self.nhessp += 1
+        return self._hessp(x, v, *self.args)
+
+    def _hessp_from_hess(self, x, v):
+        self.nhessp += 1
+        H = self._hess(x, *self.args)
+        return H @ v
+
+
+def is_finite_vector(xp, v):
+    return bool(xp.all(xp.isfinite(v)))
+
+
+def _callback_style(callback):
+    if callback is None:
+        return None
+    try:
+        params = inspect.signature(callback).parameters
+    except (TypeError, ValueError):
+        return "x"
+    return "result" if "intermediate_result" in params else "x"
+
+
+class GNSRule:
+    """Algorithm 1: ``lam = ||g||_* / gamma``; accept if ``f - f+ >= ||g+||_*^2 / (8 lam)``."""
+
+    def __init__(self, gamma0, gamma_min, adaptive, increase=2.0, decrease=0.5,
+                 accept_const=0.125):
+        if not (gamma0 > 0 and math.isfinite(gamma0)):
+            raise ValueError(f"`gamma0` must be positive and finite, got {gamma0!r}")
+        self.gamma = float(gamma0)
+        self.gamma_min = float(gamma_min)
+        self.adaptive = adaptive
+        self.increase, self.decrease, self.accept_const = increase, decrease, accept_const
+
+    def lam(self, gnorm):
+        return gnorm / self.gamma
+
+    def accept(self, f, f_new, gnorm_new, lam, g_new, step):
+        if not self.adaptive:
+            return True
+        return f - f_new >= self.accept_const * gnorm_new ** 2 / lam
+
+    def on_accept(self):
+        if self.adaptive:
+            self.gamma = max(self.increase * self.gamma, self.gamma_min)
+
+    def on_reject(self):
+        self.gamma *= self.decrease
+
+    def at_floor(self):
+        return self.gamma < self.gamma_min
+
+
+class SuperNewtonRule:
+    """Super-universal Newton: ``lam = M ||g||_*^alpha``; accept if
+    ``<g+, -step> >= ||g+||_*^2 / (4 lam)``, then ``M <- max(M / 4, M_min)``, else ``M <- 4 M``."""
+
+    def __init__(self, M0, alpha, M_min=1e-5, M_max=1e20):
+        if not (M0 > 0 and math.isfinite(M0)):
+            raise ValueError(f"`M0` must be positive and finite, got {M0!r}")
+        if not (0 <= alpha <= 1):
+            raise ValueError(f"`alpha` must lie in [0, 1], got {alpha!r}")
+        self.M, self.alpha, self.M_min, self.M_max = float(M0), float(alpha), M_min, M_max
+
+    @property
+    def gamma(self):
+        return 1.0 / self.M
+
+    def lam(self, gnorm):
+        return self.M * gnorm ** self.alpha
+
+    def accept(self, f, f_new, gnorm_new, lam, g_new, step):
+        return -float(self._xp.vecdot(g_new, step)) >= gnorm_new ** 2 / (4.0 * lam)
+
+    def on_accept(self):
+        self.M = max(self.M / 4.0, self.M_min)
+
+    def on_reject(self):
+        self.M *= 4.0
+
+    def at_floor(self):
+        return self.M > self.M_max
+
+
+def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max_time,
+        callback, return_history, progress=False):
+    """Run the regularized Newton iteration; return a ``scipy.optimize.OptimizeResult``."""
+    xp = problem.xp
+    metric = problem.metric
+    if not isinstance(approx, HessianApproximation):
+        raise TypeError("`hess_approx` must be a HessianApproximation instance or a callable")
+    if not (isinstance(max_trials, int) and max_trials >= 1):
+        raise ValueError(f"`max_trials` must be a positive integer, got {max_trials!r}")
+    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 0):
+        raise ValueError(f"`maxiter` must be a non-negative integer, got {maxiter!r}")
+    rule._xp = xp
+    approx.bind(problem)
+    t_start = time.perf_counter()
+    x = problem.x0
+    f, g = problem.fun_and_grad(x)
+    if not (math.isfinite(f) and is_finite_vector(xp, g)):
+        raise ValueError(f"the objective or its gradient is not finite at `x0` (f = {f})")
+    gnorm = metric.dual_norm(g)
+    style = _callback_style(callback)
+    history = {"f": [f], "gnorm": [gnorm], "gamma": [rule.gamma], "lam": [float("nan")],
+               "time": [0.0], "nlinsolve": [0]}
+    nhev = nlinsolve = nrejected = 0
+    lam = float("nan")
+    status = None
+    bar = _progress_bar(progress, maxiter)
+    nit = 0
+    while True:
+        if gnorm <= gtol:
+            status = 0
+            break
+        if f_target is not None and f <= f_target:
+            status = 2
+            break
+        if nit >= maxiter:
+            status = 1
+            break
+        if max_time is not None and time.perf_counter() - t_start >= max_time:
+            status = 6
+            break
+        if approx.update(x, f, g):
+            nhev += 1
+        accepted = False
+        n_nonfinite = 0
+        n_solver_fail = 0
+        for _trial in range(max_trials):
+            lam = rule.lam(gnorm)
+            s = approx.solve(lam, g)
+            nlinsolve += 1
+            if s is None or not is_finite_vector(xp, s):
+                n_solver_fail += 1
+                rule.on_reject()
+                nrejected += 1
+                if rule.at_floor():
+                    break
+                continue
+            step = -s
+            x_new = x + step
+            f_new, g_new = problem.fun_and_grad(x_new)
+            if not (math.isfinite(f_new) and is_finite_vector(xp, g_new)):
+                n_nonfinite += 1
+                rule.on_reject()
+                nrejected += 1
+                continue
+            gnorm_new = metric.dual_norm(g_new)
+            if rule.accept(f, f_new, gnorm_new, lam, g_new, step):
+                rule.on_accept()
+                accepted = True
+                break
+            rule.on_reject()
+            nrejected += 1
+        if not accepted:
+            ntried = _trial + 1
+            if n_solver_fail == ntried:
+                status = 4
+            elif n_nonfinite and n_nonfinite + n_solver_fail == ntried:
+                status = 5
+            else:
+                status = 3
+            break
+        f_prev = f
+        x, f, g, gnorm = x_new, f_new, g_new, gnorm_new
+        nit += 1
+        if return_history:
+            history["f"].append(f)
+            history["gnorm"].append(gnorm)
+            history["gamma"].append(rule.gamma)
+            history["lam"].append(lam)
+            history["time"].append(time.perf_counter() - t_start)
+            history["nlinsolve"].append(nlinsolve)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(f=f, gnorm=gnorm)
+        if style is not None:
+            try:
+                if style == "result":
+                    callback(intermediate_result=OptimizeResult(x=x, fun=f, jac=g, nit=nit))
+                else:
+                    callback(x)
+            except StopIteration:
+                status = 99
+                break
+        if ftol is not None and f_prev - f <= ftol * max(1.0, abs(f)):
+            status = 2
+            break
+    if bar is not None:
+        bar.close()
+    res = OptimizeResult(
+        x=x, fun=f, jac=g, nit=nit, nfev=problem.nfev, njev=problem.njev, nhev=nhev,
+        nhessp=problem.nhessp, nlinsolve=nlinsolve, ncg=approx.ncg,
+        ntrials_rejected=nrejected, gamma=rule.gamma, lam=lam,
+        success=status in (0, 2), status=status, message=STATUS_MESSAGES[status],
+    )
+    if return_history:
+        res.history = {k: np.asarray(v) for k, v in history.items()}
+    return res
+
+
+def _progress_bar(progress, total):
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc="gns")

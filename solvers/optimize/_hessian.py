@@ -1,0 +1,503 @@
+"""Hessian approximations for the gradient-regularized Newton methods.
+
+Each object follows the protocol of :class:`HessianApproximation`: ``update(x, f, g)`` once
+per outer iteration, then ``solve(lam, g)`` returning ``s`` with ``(H + lam B) s = g`` for as
+many trial values of ``lam`` as the adaptive search needs. The objects differ in what ``H`` is
+and in how a solve for a new ``lam`` is made cheap.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+from ._hessian_base import (
+    HessianApproximation,
+    cholesky_factor,
+    cholesky_solve,
+    conjugate_gradient,
+    eigh,
+)
+
+__all__ = [
+    "HessianApproximation",
+    "ExactHessian",
+    "LazyHessian",
+    "DiagonalHessian",
+    "GaussNewton",
+    "EmpiricalFisher",
+    "RankOneFisher",
+    "LowRankPlusDiagonal",
+    "HessianVectorCG",
+]
+
+
+def _as_dense(problem, H, name):
+    """Convert a user-returned matrix to a dense array of the problem's namespace."""
+    xp = problem.xp
+    if hasattr(H, "toarray"):  # SciPy / CuPy sparse
+        H = H.toarray()
+    if not hasattr(H, "shape") or hasattr(H, "matvec"):
+        if hasattr(H, "matvec"):
+            raise TypeError(f"`{name}` returned a LinearOperator; pass it as `hessp` "
+                            "(matrix-free CG) instead")
+        H = xp.asarray(H, dtype=problem.dtype)
+    d = problem.dim
+    if tuple(H.shape) != (d, d):
+        raise ValueError(f"`{name}` must return a ({d}, {d}) matrix, got shape {tuple(H.shape)}")
+    if H.dtype != problem.dtype:
+        H = xp.astype(H, problem.dtype)
+    return H
+
+
+def _callable_or_problem(fn, problem, attr, owner):
+    if fn is not None:
+        return fn
+    fn = getattr(problem, attr)
+    if fn is None:
+        raise ValueError(f"{owner} needs `{attr}`: pass it to {owner}(...) or to the minimizer")
+    return fn
+
+
+def _dense_solve(problem, H, lam, g):
+    """Cholesky solve of ``(H + lam B) s = g``; ``None`` when not positive definite."""
+    L = cholesky_factor(problem.xp, problem.metric.add_to(H, lam))
+    if L is None:
+        return None
+    return cholesky_solve(problem.xp, L, g)
+
+
+class ExactHessian(HessianApproximation):
+    """The exact Hessian, rebuilt at every iteration; each trial ``lam`` costs one Cholesky.
+
+    Parameters
+    ----------
+    hess : callable, optional
+        ``hess(x) -> (d, d)`` array (dense or sparse). Defaults to the minimizer's ``hess``.
+
+    Notes
+    -----
+    A failed Cholesky factorization (indefinite ``H + lam B`` on a non-convex problem) makes the
+    minimizer halve ``gamma``, i.e. increase ``lam``, instead of stopping.
+    """
+
+    name = "exact"
+
+    def __init__(self, hess=None):
+        super().__init__()
+        self.hess = hess
+        self.H = None
+
+    def bind(self, problem):
+        super().bind(problem)
+        self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
+
+    def update(self, x, f, g):
+        self.H = _as_dense(self.problem, self._hess(x), "hess")
+        return True
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        return _dense_solve(self.problem, self.H, lam, g)
+
+
+class LazyHessian(HessianApproximation):
+    """A Hessian rebuilt only every ``every`` iterations, with its eigendecomposition cached.
+
+    Between rebuilds the stale matrix is used; with ``H = V diag(mu) V^T`` (in the metric ``B``)
+    every trial ``lam`` costs two matrix-vector products, ``O(d^2)``, instead of a factorization.
+
+    Parameters
+    ----------
+    hess : callable, optional
+        ``hess(x) -> (d, d)`` array. Defaults to the minimizer's ``hess``.
+    every : int
+        Rebuild period (``every=1`` is the exact Hessian solved through ``eigh``).
+    """
+
+    name = "lazy"
+
+    def __init__(self, hess=None, every=10):
+        super().__init__()
+        if not isinstance(every, numbers.Integral) or every < 1:
+            raise ValueError(f"`every` must be a positive integer, got {every!r}")
+        self.hess = hess
+        self.every = int(every)
+        self._count = 0
+        self.eigenvalues = None
+        self._V = None
+
+    def bind(self, problem):
+        super().bind(problem)
+        self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
+        self._count = 0
+
+    def update(self, x, f, g):
+        rebuild = self._count % self.every == 0
+        self._count += 1
+        if not rebuild:
+            return False
+        xp = self.problem.xp
+        metric = self.problem.metric
+        H = _as_dense(self.problem, self._hess(x), "hess")
+        W = metric.whitening()
+        if W is None:
+            mu, V = eigh(xp, H)
+        elif W.ndim == 1:
+            mu, Q = eigh(xp, H / (W[:, None] * W[None, :]))
+            V = Q / W[:, None]
+        else:  # B = L L^T: C = L^{-1} H L^{-T}, V = L^{-T} Q
+            Y = xp.linalg.solve(W, H)
+            C = xp.linalg.solve(W, xp.matrix_transpose(Y))
+            mu, Q = eigh(xp, (C + xp.matrix_transpose(C)) / 2)
+            V = xp.linalg.solve(xp.matrix_transpose(W), Q)
+        self.eigenvalues, self._V = mu, V
+        return True
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        xp = self.problem.xp
+        denom = self.eigenvalues + lam
+        if not float(xp.min(denom)) > 0.0:
+            return None
+        V = self._V
+        return V @ ((xp.matrix_transpose(V) @ g) / denom)
+
+
+class DiagonalHessian(HessianApproximation):
+    """``H = diag(h(x))``: the diagonal of the Hessian (or any positive diagonal).
+
+    Parameters
+    ----------
+    diag : callable, optional
+        ``diag(x) -> (d,)`` array. Defaults to the diagonal of the minimizer's ``hess(x)``.
+    """
+
+    name = "diagonal"
+
+    def __init__(self, diag=None):
+        super().__init__()
+        self.diag = diag
+        self.h = None
+
+    def bind(self, problem):
+        super().bind(problem)
+        if self.diag is None:
+            hess = _callable_or_problem(None, problem, "hess", type(self).__name__)
+            xp = problem.xp
+            self._diag = lambda x: xp.linalg.diagonal(_as_dense(problem, hess(x), "hess"))
+        else:
+            self._diag = self.diag
+
+    def update(self, x, f, g):
+        xp = self.problem.xp
+        h = self._diag(x)
+        if not hasattr(h, "shape"):
+            h = xp.asarray(h, dtype=self.problem.dtype)
+        if tuple(h.shape) != (self.problem.dim,):
+            raise ValueError(f"`diag` must return shape ({self.problem.dim},), "
+                             f"got {tuple(h.shape)}")
+        self.h = h
+        return True
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        metric = self.problem.metric
+        xp = self.problem.xp
+        if metric.kind == "dense":
+            return _dense_solve(self.problem, _diag_matrix(xp, self.h), lam, g)
+        b = 1.0 if metric.kind == "identity" else metric.diag
+        denom = self.h + lam * b
+        if not float(xp.min(denom)) > 0.0:
+            return None
+        return g / denom
+
+
+def _diag_matrix(xp, h):
+    d = h.shape[0]
+    return xp.eye(d, dtype=h.dtype) * h[None, :]
+
+
+def _lowrank_solve(problem, U, D0, lam, g):
+    """Solve ``(D0 + U U^T + lam B) s = g`` for a diagonal or identity ``B``.
+
+    ``U`` is ``(d, k)``, ``D0`` a scalar or ``(d,)`` (``None`` = 0). Woodbury when ``k < d``
+    (an ``O(d k^2)`` solve), a dense Cholesky otherwise or when ``B`` is dense.
+    """
+    xp = problem.xp
+    metric = problem.metric
+    d, k = U.shape
+    if metric.kind == "dense" or k >= d:
+        H = U @ xp.matrix_transpose(U)
+        if D0 is not None:
+            H = H + (_diag_matrix(xp, D0) if hasattr(D0, "shape") else D0 * xp.eye(d, dtype=H.dtype))
+        return _dense_solve(problem, H, lam, g)
+    b = 1.0 if metric.kind == "identity" else metric.diag
+    D = lam * b
+    if D0 is not None:
+        D = D + D0
+    if isinstance(D, numbers.Real):
+        if not D > 0.0:
+            return None
+        Dinv_g, Dinv_U = g / D, U / D
+    else:
+        if not float(xp.min(D)) > 0.0:
+            return None
+        Dinv_g, Dinv_U = g / D, U / D[:, None]
+    Ut = xp.matrix_transpose(U)
+    C = Ut @ Dinv_U
+    C = C + xp.eye(k, dtype=C.dtype)
+    L = cholesky_factor(xp, C)
+    if L is None:
+        return None
+    return Dinv_g - Dinv_U @ cholesky_solve(xp, L, Ut @ Dinv_g)
+
+
+class LowRankPlusDiagonal(HessianApproximation):
+    """``H = U U^T + diag(D)``, solved by the Woodbury identity in ``O(d k^2)`` per trial.
+
+    Parameters
+    ----------
+    factor : callable
+        ``factor(x) -> U`` of shape ``(d, k)``.
+    diag : callable, float or None
+        ``diag(x) -> (d,)`` non-negative array, a constant, or ``None`` (zero).
+
+    Notes
+    -----
+    Woodbury needs a diagonal (or identity) metric ``B`` and ``k < d``; otherwise ``H`` is formed
+    and factorized by Cholesky.
+    """
+
+    name = "low-rank+diagonal"
+
+    def __init__(self, factor, diag=None):
+        super().__init__()
+        if not callable(factor):
+            raise TypeError("`factor` must be callable: factor(x) -> (d, k) array")
+        self.factor = factor
+        self.diag = diag
+        self.U = None
+        self.D = None
+
+    def _set(self, U, D):
+        d = self.problem.dim
+        if U.ndim != 2 or U.shape[0] != d:
+            raise ValueError(f"the low-rank factor must have shape ({d}, k), got {tuple(U.shape)}")
+        self.U, self.D = U, D
+
+    def update(self, x, f, g):
+        D = self.diag(x) if callable(self.diag) else self.diag
+        self._set(self.factor(x), D)
+        return True
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        return _lowrank_solve(self.problem, self.U, self.D, lam, g)
+
+
+class GaussNewton(LowRankPlusDiagonal):
+    """Gauss–Newton matrix ``H = J^T W J`` of ``f(x) = phi(r(x))``.
+
+    Parameters
+    ----------
+    residual : callable or None
+        ``residual(x) -> r`` of shape ``(m,)``; only needed when ``outer_hess`` uses it.
+    jacobian : callable
+        ``jacobian(x) -> J`` of shape ``(m, d)``.
+    outer_hess : callable, optional
+        ``outer_hess(r) -> W``, the Hessian of ``phi`` at ``r`` or a positive semidefinite
+        bound of it: ``None`` means ``W = I`` (``phi = ||r||^2 / 2``); a scalar or ``(m,)``
+        array is a diagonal; an ``(m, m)`` array a dense ``W``.
+
+    Notes
+    -----
+    With a diagonal ``W`` the matrix is the low-rank product ``U U^T`` with ``U = J^T W^(1/2)``,
+    solved by Woodbury when ``m < d``. For ``phi = mu logsumexp(r / mu)`` the weighted
+    Gauss–Newton choice ``W = diag(softmax(r / mu)) / mu`` drops the negative rank-one term of the
+    exact Hessian and bounds it from above (Semenov, Jaggi, Doikov 2025).
+    """
+
+    name = "gauss-newton"
+
+    def __init__(self, residual, jacobian, outer_hess=None):
+        if not callable(jacobian):
+            raise TypeError("`jacobian` must be callable: jacobian(x) -> (m, d) array")
+        super().__init__(factor=jacobian)
+        self.residual = residual
+        self.outer_hess = outer_hess
+
+    def update(self, x, f, g):
+        xp = self.problem.xp
+        J = self.factor(x)
+        if hasattr(J, "toarray"):
+            J = J.toarray()
+        W = None
+        if self.outer_hess is not None:
+            r = self.residual(x) if self.residual is not None else None
+            W = self.outer_hess(r)
+        if W is None:
+            U = xp.matrix_transpose(J)
+        elif isinstance(W, numbers.Real) or getattr(W, "ndim", 2) <= 1:
+            if isinstance(W, numbers.Real) or W.ndim == 0:
+                U = xp.matrix_transpose(J) * math.sqrt(float(W))
+            else:
+                if float(xp.min(W)) < 0.0:
+                    raise ValueError("`outer_hess` weights must be non-negative")
+                U = xp.matrix_transpose(J) * xp.sqrt(W)[None, :]
+        else:  # dense W: H = J^T W J formed explicitly
+            self.H = xp.matrix_transpose(J) @ (W @ J)
+            self.U = None
+            return True
+        self._set(U, None)
+        return True
+
+    def solve(self, lam, g):
+        if self.U is None:  # dense outer Hessian
+            self.nsolve += 1
+            return _dense_solve(self.problem, self.H, lam, g)
+        return super().solve(lam, g)
+
+
+class EmpiricalFisher(LowRankPlusDiagonal):
+    """Empirical Fisher matrix ``H = (1/n) sum_i g_i g_i^T`` from per-sample gradients.
+
+    Parameters
+    ----------
+    per_sample_grads : callable
+        ``per_sample_grads(x) -> G`` of shape ``(n, d)`` (row ``i`` the gradient of sample ``i``).
+    diag : callable, float or None
+        An optional diagonal added to ``H`` (e.g. the L2 regularization strength).
+    """
+
+    name = "empirical-fisher"
+
+    def __init__(self, per_sample_grads, diag=None):
+        if not callable(per_sample_grads):
+            raise TypeError("`per_sample_grads` must be callable: per_sample_grads(x) -> (n, d)")
+        super().__init__(factor=per_sample_grads, diag=diag)
+
+    def update(self, x, f, g):
+        xp = self.problem.xp
+        G = self.factor(x)
+        n = G.shape[0]
+        D = self.diag(x) if callable(self.diag) else self.diag
+        self._set(xp.matrix_transpose(G) / math.sqrt(n), D)
+        return True
+
+
+class RankOneFisher(HessianApproximation):
+    """Rank-one ``H = alpha u u^T`` (``u`` the current gradient by default), Sherman–Morrison solve.
+
+    Parameters
+    ----------
+    scale : float or callable
+        ``alpha``, or ``scale(x, f, g) -> alpha >= 0``. For ``f = ||u(x)||^p / p`` the Fisher term
+        of the Hessian is ``((p - 2) / (p f)) g g^T``.
+    vector : callable, optional
+        ``vector(x) -> u``; default ``u = g``.
+
+    Notes
+    -----
+    ``(lam B + alpha u u^T)^{-1} g = (B^{-1} g - alpha B^{-1}u (u^T B^{-1} g) /
+    (lam + alpha u^T B^{-1} u)) / lam``: each trial costs one solve with ``B``.
+    """
+
+    name = "rank-one-fisher"
+
+    def __init__(self, scale, vector=None):
+        super().__init__()
+        if not callable(scale) and not (isinstance(scale, numbers.Real) and scale >= 0):
+            raise ValueError(f"`scale` must be a non-negative number or callable, got {scale!r}")
+        self.scale = scale
+        self.vector = vector
+
+    def update(self, x, f, g):
+        alpha = self.scale(x, f, g) if callable(self.scale) else self.scale
+        alpha = float(alpha)
+        if not alpha >= 0.0:
+            raise ValueError(f"`scale` must be non-negative, got {alpha}")
+        u = g if self.vector is None else self.vector(x)
+        metric = self.problem.metric
+        self.alpha, self.u = alpha, u
+        self._Binv_u = metric.solve(u)
+        self._uBu = float(self.problem.xp.vecdot(u, self._Binv_u))
+        return True
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        if not lam > 0.0:
+            return None
+        xp = self.problem.xp
+        Binv_g = self.problem.metric.solve(g)
+        coef = self.alpha * float(xp.vecdot(self.u, Binv_g)) / (lam + self.alpha * self._uBu)
+        return (Binv_g - coef * self._Binv_u) / lam
+
+
+class HessianVectorCG(HessianApproximation):
+    """Matrix-free steps: conjugate gradients on ``(H + lam B) s = g`` with Hessian-vector products.
+
+    Parameters
+    ----------
+    hessp : callable, optional
+        ``hessp(x, v) -> H(x) v``. Defaults to the minimizer's ``hessp`` (or ``hess(x) @ v``).
+    rtol : float or "auto"
+        CG relative tolerance; ``"auto"`` is the inexact-Newton forcing term
+        ``min(0.5, sqrt(||g||_*))``, which keeps Newton's superlinear rate.
+    maxiter : int, optional
+        CG iteration limit per solve (default ``min(d, 500)``).
+    preconditioner : HessianApproximation, optional
+        Another approximation (e.g. ``LazyHessian(every=20)``) whose ``solve(lam, r)`` is used as
+        the preconditioner; it is updated together with this object.
+
+    Notes
+    -----
+    CG stops at a direction of non-positive curvature and reports failure, so on non-convex
+    problems ``lam`` grows until ``H + lam B`` is positive definite along the Krylov space.
+    """
+
+    name = "hessp-cg"
+
+    def __init__(self, hessp=None, rtol="auto", maxiter=None, preconditioner=None):
+        super().__init__()
+        if not (rtol == "auto" or (isinstance(rtol, numbers.Real) and 0 < rtol < 1)):
+            raise ValueError(f"`rtol` must be 'auto' or in (0, 1), got {rtol!r}")
+        if preconditioner is not None and not isinstance(preconditioner, HessianApproximation):
+            raise TypeError("`preconditioner` must be a HessianApproximation")
+        self.hessp = hessp
+        self.rtol = rtol
+        self.maxiter = maxiter
+        self.preconditioner = preconditioner
+
+    def bind(self, problem):
+        super().bind(problem)
+        self._hessp = _callable_or_problem(self.hessp, problem, "hessp", type(self).__name__)
+        if self.preconditioner is not None:
+            self.preconditioner.bind(problem)
+        self._maxiter = self.maxiter if self.maxiter is not None else min(problem.dim, 500)
+
+    def update(self, x, f, g):
+        self.x = x
+        self._gnorm = self.problem.metric.dual_norm(g)
+        if self.preconditioner is not None:
+            return bool(self.preconditioner.update(x, f, g))
+        return False
+
+    def solve(self, lam, g):
+        self.nsolve += 1
+        metric = self.problem.metric
+        x = self.x
+        rtol = min(0.5, math.sqrt(self._gnorm)) if self.rtol == "auto" else self.rtol
+
+        def matvec(v):
+            return self._hessp(x, v) + lam * metric.apply(v)
+
+        precond = None
+        if self.preconditioner is not None:
+            def precond(r):
+                return self.preconditioner.solve(lam, r)
+
+        s, it, ok = conjugate_gradient(self.problem.xp, matvec, g, rtol=rtol,
+                                       maxiter=self._maxiter, precond=precond)
+        self.ncg += it
+        return s if ok else None
