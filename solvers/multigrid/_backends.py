@@ -1,0 +1,116 @@
+"""Backend dispatch for the multigrid kernels, and stencils bound to a backend.
+
+``get_backend(xp)`` returns the Numba backend for NumPy, the CuPy backend for CuPy and the
+generic array-API backend otherwise. Every backend offers the same operations on padded
+arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``colour_sweep``,
+``restrict``, ``prolong_add``. ``colour_sweep`` and ``prolong_add`` may update their
+first array argument in place and return it; callers always use the returned array.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .._array_api import is_cupy_namespace, is_numpy_namespace
+from . import _kernels_numba as _nb
+from ._kernels_xp import XPBackend
+
+__all__ = ["get_backend", "BoundStencil", "NumbaBackend"]
+
+
+class BoundStencil:
+    """A stencil operator's data prepared for one backend and dtype."""
+
+    def __init__(self, backend, layout, offsets, const, coef, dtype, device):
+        self.backend = backend
+        self.layout = layout
+        self.offsets = [tuple(int(v) for v in o) for o in offsets]
+        self.off = np.ascontiguousarray(offsets, dtype=np.int64)
+        self.kdiag = self.offsets.index((0, 0, 0))
+        self.star = all(sum(v != 0 for v in o) <= 1 for o in self.offsets)
+        self.vary = 0 if const is not None else 1
+        self.dtype = dtype
+        self.device = device
+        if self.star:
+            self.colours = [0, 1]
+        else:  # one colour per parity pattern of the active axes
+            mask = sum(1 << (2 - a) for a in range(3) if not layout.act[a])
+            self.colours = [c for c in range(8) if not c & mask]
+        self.cache = {}
+        backend.bind(self, coef, const)
+
+
+class NumbaBackend:
+    """Serial Numba kernels on NumPy arrays."""
+
+    name = "numba"
+
+    def __init__(self):
+        from array_api_compat import numpy as np_compat
+
+        self.xp = np_compat
+
+    def bind(self, bs, coef, const):
+        layout = bs.layout
+        if const is not None:
+            bs.coef = np.asarray(const, dtype=bs.dtype).reshape(-1, 1, 1, 1)
+            bs.inv_diag = 1.0 / float(const[bs.kdiag])
+        else:
+            padded = np.zeros((coef.shape[0],) + layout.padded, dtype=bs.dtype)
+            padded[(slice(None),) + layout.interior] = coef
+            bs.coef = padded
+            inv = np.zeros(layout.padded, dtype=bs.dtype)
+            inv[layout.interior] = 1.0 / coef[bs.kdiag]
+            bs.inv_diag = inv
+
+    def zeros(self, layout, dtype, like=None):
+        return np.zeros(layout.padded, dtype=dtype)
+
+    def apply(self, bs, u):
+        out = np.zeros_like(u)
+        _nb.apply_stencil(bs.coef, bs.off, bs.vary, u, u, out, bs.layout.lo, bs.layout.hi,
+                          False)
+        return out
+
+    def residual(self, bs, u, f):
+        out = np.zeros_like(u)
+        _nb.apply_stencil(bs.coef, bs.off, bs.vary, u, f, out, bs.layout.lo, bs.layout.hi,
+                          True)
+        return out
+
+    def jacobi(self, bs, u, f, omega):
+        out = np.zeros_like(u)
+        _nb.jacobi_sweep(bs.coef, bs.off, bs.kdiag, bs.vary, u, f, out, bs.layout.lo,
+                         bs.layout.hi, float(omega))
+        return out
+
+    def colour_sweep(self, bs, u, f, colour, omega):
+        _nb.colour_sweep(bs.coef, bs.off, bs.kdiag, bs.vary, u, f, bs.layout.lo,
+                         bs.layout.hi, colour, bs.star, float(omega))
+        return u
+
+    def restrict(self, rf, fine, coarse):
+        rc = np.zeros(coarse.padded, dtype=rf.dtype)
+        _nb.restrict_full_weighting(rf, rc, coarse.lo, coarse.hi, fine.act_arr)
+        return rc
+
+    def prolong_add(self, uc, uf, coarse, fine):
+        _nb.prolong_add(uc, uf, fine.lo, fine.hi)
+        return uf
+
+
+_NUMBA = None
+
+
+def get_backend(xp):
+    """The backend object for namespace ``xp``."""
+    global _NUMBA
+    if is_numpy_namespace(xp):
+        if _NUMBA is None:
+            _NUMBA = NumbaBackend()
+        return _NUMBA
+    if is_cupy_namespace(xp):
+        from ._kernels_cupy import CupyBackend
+
+        return CupyBackend(xp)
+    return XPBackend(xp)

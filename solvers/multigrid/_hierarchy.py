@@ -1,0 +1,481 @@
+"""The geometric multigrid hierarchy: ``GeometricMultigrid`` and ``mg_solve``."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._array_api import from_numpy, is_numpy_namespace
+from ._grid import from_padded, to_padded
+from ._smoothers import make_smoother
+from ._stencil import StencilOperator, galerkin_operator
+
+__all__ = ["GeometricMultigrid", "MultigridLevel", "mg_solve"]
+
+_CYCLES = ("V", "W", "F")
+_MAX_COARSE_DIRECT = 5000
+
+
+class MultigridLevel:
+    """One level of the hierarchy: the operator ``A`` on its grid."""
+
+    def __init__(self, A):
+        self.A = A
+        self.grid_shape = A.grid_shape
+
+    def __repr__(self):
+        return f"MultigridLevel(grid_shape={self.grid_shape}, A={self.A!r})"
+
+
+class _Context:
+    """A hierarchy bound to one backend and dtype: bound stencils and the coarse inverse."""
+
+    def __init__(self, ml, xp, dtype, like):
+        self.xp = xp
+        self.dtype = dtype
+        self.bound = [lev.A._bind(xp, dtype, like) for lev in ml.levels]
+        self.backend = self.bound[0].backend
+        coarse = ml.levels[-1].A
+        inverse = np.linalg.inv(coarse.tosparse().toarray())
+        if is_numpy_namespace(xp):
+            self.coarse_inverse = inverse.astype(dtype)
+        else:
+            self.coarse_inverse = xp.astype(from_numpy(inverse, xp, like=like), dtype)
+
+    def coarse_solve(self, f):
+        xp, layout = self.xp, self.bound[-1].layout
+        rhs = xp.reshape(f[layout.interior], (-1,))
+        return to_padded(xp, self.coarse_inverse @ rhs, layout)
+
+
+class GeometricMultigrid:
+    """Geometric multigrid hierarchy for a stencil operator on a structured grid.
+
+    Vertex-centred coarsening (``n -> (n - 1) / 2`` on every axis), full-weighting
+    restriction ``R``, d-linear prolongation ``P = 2**d R^T``, coarse operators by
+    Galerkin products ``R A P`` or rediscretization, a dense direct solve on the coarsest
+    grid, and V/W/F cycles, FMG and Krylov acceleration. The hierarchy is matrix-free; it
+    works on NumPy (Numba kernels), CuPy (CUDA kernels) and any other array-API library
+    (the generic slicing path).
+
+    Parameters
+    ----------
+    A : StencilOperator
+        The fine operator (from :func:`poisson`, :func:`diffusion` or a stencil).
+    smoother : str, tuple or smoother object
+        ``"rbgs"`` (red-black Gauss–Seidel, default), ``"jacobi"`` (weighted Jacobi),
+        ``"chebyshev"``, a ``(name, {options})`` pair such as ``("jacobi", {"omega": 2/3})``,
+        or an instance of :class:`Jacobi`, :class:`RedBlackGaussSeidel`, :class:`Chebyshev`.
+    presmooth, postsmooth : int
+        Smoothing sweeps before and after the coarse-grid correction.
+    coarse_operator : {"galerkin", "rediscretize"}
+        How coarse operators are formed. Rediscretization needs an operator built by
+        :func:`poisson` or :func:`diffusion`.
+    max_levels : int, optional
+        Maximum number of levels (default: as many as the grid allows).
+    coarse_size : int
+        Stop coarsening once a level has at most this many unknowns.
+
+    Attributes
+    ----------
+    levels : list of MultigridLevel
+        ``levels[0].A`` is ``A``; each level has ``A`` and ``grid_shape``.
+
+    Raises
+    ------
+    ValueError
+        If the coarsest reachable grid has more than 5000 unknowns: sizes must be of the form
+        ``2**k * m - 1`` with small ``m`` (e.g. 63, 127, 1023) for the grid to coarsen.
+
+    Notes
+    -----
+    With ``accel="cg"`` (and in :meth:`aspreconditioner`) the cycle is made symmetric:
+    ``presmooth`` forward sweeps before and ``presmooth`` backward sweeps after the
+    correction, with ``R = 2**-d P^T`` and symmetric coarse operators; the cycle is then a
+    symmetric positive definite preconditioner for a symmetric positive definite ``A``.
+    Reference: Briggs, Henson, McCormick, *A Multigrid Tutorial*, 2nd ed., SIAM 2000.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.multigrid import GeometricMultigrid, poisson
+    >>> A = poisson((63, 63))
+    >>> ml = GeometricMultigrid(A)
+    >>> len(ml.levels), ml.levels[-1].grid_shape
+    (4, (7, 7))
+    >>> b = np.ones((63, 63))
+    >>> x, info = ml.solve(b, rtol=1e-10, return_info=True)
+    >>> info.converged, info.nit <= 12, bool(info.convergence_factor < 0.1)
+    (True, True, True)
+    """
+
+    def __init__(self, A, *, smoother="rbgs", presmooth=2, postsmooth=1,
+                 coarse_operator="galerkin", max_levels=None, coarse_size=100):
+        if not isinstance(A, StencilOperator):
+            raise TypeError(f"`A` must be a StencilOperator (see poisson, diffusion), "
+                            f"got {type(A).__name__}")
+        self.smoother = make_smoother(smoother)
+        for name, value in (("presmooth", presmooth), ("postsmooth", postsmooth)):
+            if not (isinstance(value, numbers.Integral) and value >= 0):
+                raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
+        if coarse_operator not in ("galerkin", "rediscretize"):
+            raise ValueError("`coarse_operator` must be 'galerkin' or 'rediscretize', "
+                             f"got {coarse_operator!r}")
+        if max_levels is not None and not (isinstance(max_levels, numbers.Integral)
+                                           and max_levels >= 1):
+            raise ValueError(f"`max_levels` must be a positive integer, got {max_levels!r}")
+        if not (isinstance(coarse_size, numbers.Integral) and coarse_size >= 1):
+            raise ValueError(f"`coarse_size` must be a positive integer, got {coarse_size!r}")
+        if coarse_operator == "rediscretize" and A._rediscretize is None:
+            raise ValueError("coarse_operator='rediscretize' needs an operator built by poisson "
+                             "or diffusion; use 'galerkin' for a general stencil")
+        self.presmooth, self.postsmooth = int(presmooth), int(postsmooth)
+        self.coarse_operator = coarse_operator
+        self.levels = [MultigridLevel(A)]
+        max_levels = max_levels or 64
+        while (len(self.levels) < max_levels and self.levels[-1].A.shape[0] > coarse_size
+               and self.levels[-1].A._layout.can_coarsen()):
+            fine = self.levels[-1].A
+            if coarse_operator == "galerkin":
+                coarse = galerkin_operator(fine)
+            else:
+                coarse = fine._rediscretize()
+            self.levels.append(MultigridLevel(coarse))
+        n_coarse = self.levels[-1].A.shape[0]
+        if n_coarse > _MAX_COARSE_DIRECT:
+            raise ValueError(
+                f"`A` is on grid {A.grid_shape}, which coarsens only to "
+                f"{self.levels[-1].grid_shape} ({n_coarse} unknowns, more than "
+                f"{_MAX_COARSE_DIRECT} for the direct coarse solve): every grid size must be "
+                "odd down to a small grid, i.e. n = 2**k * m - 1 with small m (7, 15, 63, 127, "
+                "1023, or 3 * 2**k - 1 ...)")
+        self._contexts = {}
+
+    # -- backends ------------------------------------------------------------------------
+    def _context(self, xp, dtype, like):
+        bs = self.levels[0].A._bind(xp, dtype, like)
+        key = (bs.backend.name, getattr(xp, "__name__", ""), str(dtype), str(bs.device))
+        ctx = self._contexts.get(key)
+        if ctx is None:
+            ctx = _Context(self, xp, dtype, like)
+            self._contexts[key] = ctx
+        return ctx
+
+    def _prepare(self, b, x0=None):
+        A = self.levels[0].A
+        xp, b, shape = A._check_vector(b, "b")
+        if x0 is not None:
+            _, x0, shape0 = A._check_vector(x0, "x0")
+            if shape0 != shape:
+                raise ValueError(f"`x0` must have the shape of `b` {shape}, got {shape0}")
+            x0 = xp.astype(x0, b.dtype)
+        return xp, b, x0, shape, self._context(xp, b.dtype, b)
+
+    # -- cycles --------------------------------------------------------------------------
+    def _cycle(self, ctx, level, u, f, cycle, symmetric):
+        """One cycle on ``level`` from ``u`` (padded; may be overwritten) for right side ``f``."""
+        if level == len(self.levels) - 1:
+            return ctx.coarse_solve(f)
+        bs, be = ctx.bound[level], ctx.backend
+        coarse = ctx.bound[level + 1]
+        post = self.presmooth if symmetric else self.postsmooth
+        u = self.smoother(bs, u, f, self.presmooth, True)
+        fc = be.restrict(be.residual(bs, u, f), bs.layout, coarse.layout)
+        uc = self._cycle(ctx, level + 1, be.zeros(coarse.layout, ctx.dtype, f), fc,
+                         cycle, symmetric)
+        if level + 1 < len(self.levels) - 1:  # the coarsest solve is exact: once is enough
+            if cycle == "W":
+                uc = self._cycle(ctx, level + 1, uc, fc, "W", symmetric)
+            elif cycle == "F":
+                uc = self._cycle(ctx, level + 1, uc, fc, "V", symmetric)
+        u = be.prolong_add(uc, u, coarse.layout, bs.layout)
+        # the symmetric cycle post-smooths with the adjoint (reversed) sweep; standalone, the
+        # forward order reduces residuals more (RB-GS V(1,1): 0.06 against 0.24 per cycle)
+        return self.smoother(bs, u, f, post, not symmetric)
+
+    def _check_cycle(self, cycle, accel=None):
+        if cycle not in _CYCLES:
+            raise ValueError(f"`cycle` must be one of {_CYCLES}, got {cycle!r}")
+        if accel not in (None, "cg", "gmres"):
+            raise ValueError(f"`accel` must be None, 'cg' or 'gmres', got {accel!r}")
+        if accel == "cg" and cycle == "F":
+            raise ValueError("the F-cycle is not symmetric, so it cannot precondition CG: use "
+                             "cycle='V' or 'W' with accel='cg', or accel='gmres'")
+
+    def _preconditioner(self, ctx, cycle, symmetric):
+        layout = self.levels[0].A._layout
+        xp, be = ctx.xp, ctx.backend
+
+        def apply(r):
+            f = to_padded(xp, xp.astype(r, ctx.dtype), layout)
+            u = self._cycle(ctx, 0, be.zeros(layout, ctx.dtype, r), f, cycle, symmetric)
+            return from_padded(xp, u, layout, tuple(r.shape))
+
+        return apply
+
+    def solve(self, b, x0=None, *, rtol=1e-8, atol=0.0, maxiter=100, cycle="V", accel=None,
+              callback=None, return_info=False):
+        """Solve ``A x = b`` by multigrid cycles, optionally Krylov-accelerated.
+
+        Parameters
+        ----------
+        b : array
+            Right-hand side, flat ``(N,)`` or grid-shaped; finite.
+        x0 : array, optional
+            Initial guess (default zero), shaped like ``b``.
+        rtol, atol : float
+            Stop when ``||b - A x|| <= max(rtol * ||b||, atol)`` (2-norms).
+        maxiter : int
+            Maximum number of cycles (Krylov iterations with ``accel``).
+        cycle : {"V", "W", "F"}
+        accel : {None, "cg", "gmres"}
+            Use the cycle as preconditioner of :func:`solvers.linalg.cg` (symmetric cycle;
+            needs a symmetric positive definite ``A``) or :func:`solvers.linalg.gmres`.
+        callback : callable, optional
+            ``callback(x)`` after every cycle / iteration, ``x`` shaped like ``b``.
+        return_info : bool
+            Also return an ``OptimizeResult`` with ``x``, ``converged`` (= ``success``),
+            ``status`` (0 converged, 1 iteration limit), ``message``, ``nit``,
+            ``residuals`` (residual 2-norms, the initial one first) and
+            ``convergence_factor`` (geometric mean residual reduction per iteration).
+
+        Returns
+        -------
+        x : array
+            The approximate solution, same library, device and shape as ``b``.
+        info : OptimizeResult
+            Only with ``return_info=True``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from solvers.multigrid import GeometricMultigrid, poisson
+        >>> A = poisson((31, 31, 31))
+        >>> ml = GeometricMultigrid(A)
+        >>> b = np.ones(A.shape[0])
+        >>> x, info = ml.solve(b, rtol=1e-8, accel="cg", return_info=True)
+        >>> info.converged, bool(np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b))
+        (True, True)
+        """
+        self._check_cycle(cycle, accel)
+        for name, value in (("rtol", rtol), ("atol", atol)):
+            if not (isinstance(value, numbers.Real) and value >= 0 and math.isfinite(value)):
+                raise ValueError(f"`{name}` must be a finite non-negative number, got {value!r}")
+        if not (isinstance(maxiter, numbers.Integral) and maxiter >= 0):
+            raise ValueError(f"`maxiter` must be a non-negative integer, got {maxiter!r}")
+        if callback is not None and not callable(callback):
+            raise TypeError("`callback` must be callable or None")
+        xp, b, x0, shape, ctx = self._prepare(b, x0)
+        A = self.levels[0].A
+        layout, be, bs = A._layout, ctx.backend, ctx.bound[0]
+        bnorm = float(xp.linalg.vector_norm(b))
+        tol = max(rtol * bnorm, atol)
+        residuals = []
+        record = return_info or callback is not None
+        if accel is None:
+            f = to_padded(xp, b, layout)
+            u = be.zeros(layout, ctx.dtype, b) if x0 is None else to_padded(xp, x0, layout)
+            rnorm = float(xp.linalg.vector_norm(be.residual(bs, u, f)))
+            residuals.append(rnorm)
+            nit = 0
+            while rnorm > tol and nit < maxiter:
+                u = self._cycle(ctx, 0, u, f, cycle, False)
+                rnorm = float(xp.linalg.vector_norm(be.residual(bs, u, f)))
+                residuals.append(rnorm)
+                nit += 1
+                if callback is not None:
+                    callback(from_padded(xp, u, layout, shape))
+            x = from_padded(xp, u, layout, shape)
+            converged = rnorm <= tol
+        else:
+            from ..linalg import cg, gmres
+
+            def residual_norm(xk):
+                return float(xp.linalg.vector_norm(b - A.matvec(xk)))
+
+            start = b if x0 is None else x0
+            residuals.append(residual_norm(start) if x0 is not None else bnorm)
+
+            def cb(xk):
+                if record:
+                    residuals.append(residual_norm(xk))
+                if callback is not None:
+                    callback(xk)
+
+            M = self._preconditioner(ctx, cycle, symmetric=(accel == "cg"))
+            krylov = cg if accel == "cg" else gmres
+            iterations = [0]
+
+            def counted(xk):
+                iterations[0] += 1
+                cb(xk)
+
+            if maxiter == 0:
+                x, status = (xp.zeros_like(b) if x0 is None else x0), 1
+            else:
+                x, status = krylov(A.matvec, b, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
+                                   M=M, callback=counted)
+            nit = iterations[0]
+            converged = status == 0
+        if not return_info:
+            return x
+        factor = ((residuals[-1] / residuals[0]) ** (1.0 / (len(residuals) - 1))
+                  if len(residuals) > 1 and residuals[0] > 0 else 0.0)
+        message = ("converged" if converged
+                   else f"iteration limit maxiter={maxiter} reached before the tolerance")
+        info = OptimizeResult(x=x, converged=converged, success=converged,
+                              status=0 if converged else 1, message=message, nit=nit,
+                              residuals=np.asarray(residuals), convergence_factor=factor)
+        return x, info
+
+    def fmg(self, b, *, cycle="V"):
+        """Full multigrid: solve on the coarsest grid, then interpolate and cycle once per level.
+
+        One pass reaches the discretization accuracy of a smooth problem at O(N) cost.
+
+        Parameters
+        ----------
+        b : array
+            Right-hand side, flat or grid-shaped.
+        cycle : {"V", "W", "F"}
+            The cycle run on each level after interpolation.
+
+        Returns
+        -------
+        x : array
+            Shaped like ``b``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from solvers.multigrid import GeometricMultigrid, poisson
+        >>> n = 63; t = np.arange(1, n + 1) / (n + 1)
+        >>> exact = np.outer(np.sin(np.pi * t), np.sin(np.pi * t))
+        >>> x = GeometricMultigrid(poisson((n, n))).fmg(2 * np.pi ** 2 * exact)
+        >>> bool(np.abs(x - exact).max() < 1e-3)
+        True
+        """
+        self._check_cycle(cycle)
+        xp, b, _, shape, ctx = self._prepare(b)
+        be = ctx.backend
+        rhs = [to_padded(xp, b, self.levels[0].A._layout)]
+        for level in range(len(self.levels) - 1):
+            rhs.append(be.restrict(rhs[-1], ctx.bound[level].layout,
+                                   ctx.bound[level + 1].layout))
+        u = ctx.coarse_solve(rhs[-1])
+        for level in range(len(self.levels) - 2, -1, -1):
+            layout = ctx.bound[level].layout
+            u = be.prolong_add(u, be.zeros(layout, ctx.dtype, b), ctx.bound[level + 1].layout,
+                               layout)
+            u = self._cycle(ctx, level, u, rhs[level], cycle, False)
+        return from_padded(xp, u, self.levels[0].A._layout, shape)
+
+    def aspreconditioner(self, cycle="V", *, symmetric=True, xp=None):
+        """One cycle from a zero guess as a ``LinearOperator`` (pyamg's convention).
+
+        Parameters
+        ----------
+        cycle : {"V", "W", "F"}
+        symmetric : bool
+            Use the symmetric cycle (``presmooth`` sweeps before and after), as CG needs.
+        xp : namespace, optional
+            Array library of the vectors; default the operator's (NumPy for a constant
+            stencil). NumPy gives a ``scipy.sparse.linalg.LinearOperator``, CuPy a
+            ``cupyx.scipy.sparse.linalg.LinearOperator``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scipy.sparse.linalg import cg
+        >>> from solvers.multigrid import GeometricMultigrid, poisson
+        >>> A = poisson((31, 31)); M = GeometricMultigrid(A).aspreconditioner()
+        >>> x, info = cg(A.tosparse(), np.ones(A.shape[0]), M=M, rtol=1e-10)
+        >>> info
+        0
+        """
+        from ..linalg._linear_operator import make_linear_operator
+
+        self._check_cycle(cycle, "cg" if symmetric else None)
+        A = self.levels[0].A
+        if xp is None:
+            xp = A._xp if A._xp is not None else _numpy_namespace()
+        like = A._coef
+        ctx = self._context(xp, A.dtype, like)
+        apply = self._preconditioner(ctx, cycle, symmetric)
+        return make_linear_operator(xp, A.shape, A.dtype, apply, apply if symmetric else None)
+
+    # -- reporting -----------------------------------------------------------------------
+    def operator_complexity(self):
+        """Total stored entries of all level operators over those of the fine operator."""
+        return sum(lev.A.nnz for lev in self.levels) / self.levels[0].A.nnz
+
+    def grid_complexity(self):
+        """Total unknowns of all levels over the fine unknowns."""
+        return sum(lev.A.shape[0] for lev in self.levels) / self.levels[0].A.shape[0]
+
+    def __repr__(self):
+        total = sum(lev.A.nnz for lev in self.levels)
+        lines = [
+            "GeometricMultigrid",
+            f"Number of levels:     {len(self.levels)}",
+            f"Operator complexity:  {self.operator_complexity():6.3f}",
+            f"Grid complexity:      {self.grid_complexity():6.3f}",
+            f"Smoother:             {self.smoother!r}, presmooth={self.presmooth}, "
+            f"postsmooth={self.postsmooth}",
+            f"Coarse operators:     {self.coarse_operator}",
+            "  level   grid shape          unknowns     nonzeros  stencil",
+        ]
+        for i, lev in enumerate(self.levels):
+            A = lev.A
+            share = 100.0 * A.nnz / total
+            lines.append(f"  {i:5d}   {str(A.grid_shape):18s}{A.shape[0]:9d}  {A.nnz:11d} "
+                         f"[{share:5.2f}%]  {len(A.offsets)}-point")
+        return "\n".join(lines)
+
+
+def _numpy_namespace():
+    from array_api_compat import numpy as np_compat
+
+    return np_compat
+
+
+_SETUP_OPTIONS = ("smoother", "presmooth", "postsmooth", "coarse_operator", "max_levels",
+                  "coarse_size")
+
+
+def mg_solve(A, b, **options):
+    """Solve ``A x = b`` with geometric multigrid in one call.
+
+    Parameters
+    ----------
+    A : StencilOperator
+    b : array
+        Flat or grid-shaped right-hand side.
+    **options
+        Options of :class:`GeometricMultigrid` (``smoother``, ``presmooth``,
+        ``postsmooth``, ``coarse_operator``, ``max_levels``, ``coarse_size``) and of
+        :meth:`GeometricMultigrid.solve` (``x0``, ``rtol``, ``atol``, ``maxiter``, ``cycle``,
+        ``accel``, ``callback``).
+
+    Returns
+    -------
+    x : array
+        Shaped like ``b``.
+    info : OptimizeResult
+        ``converged``, ``nit``, ``residuals``, ``convergence_factor``, ``message``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.multigrid import mg_solve, poisson
+    >>> x, info = mg_solve(poisson(127), np.ones(127), rtol=1e-10)
+    >>> info.converged
+    True
+    """
+    setup = {k: options.pop(k) for k in _SETUP_OPTIONS if k in options}
+    options.pop("return_info", None)
+    ml = GeometricMultigrid(A, **setup)
+    return ml.solve(b, return_info=True, **options)

@@ -1,0 +1,176 @@
+"""Numba kernels (serial) for stencils, smoothers and grid transfers.
+
+Every array here is a *padded* 3-D grid: a 1-, 2- or 3-D problem is embedded in three
+dimensions, the problem's axes last; each active axis carries one halo node on either side
+(the Dirichlet boundary, always zero) and an inactive axis has length 1 and no halo.
+``lo`` and ``hi`` (int64 arrays of length 3) bound the interior, ``hi`` exclusive.
+
+Stencils are lists of offsets ``off`` (int64, shape ``(K, 3)``) with coefficients
+``coef`` of shape ``(K, P0, P1, P2)`` (varying, on the padded grid) or ``(K, 1, 1, 1)``
+(constant; ``vary = 0`` folds every index to 0). A coarse node ``I`` sits on the fine
+node ``2 I`` (padded indices), on every axis, active or not.
+
+Prolongation of a node ``i`` averages the coarse nodes ``i >> 1`` and ``(i + 1) >> 1`` on
+each axis (the two coincide on even ``i``), which is d-linear interpolation without
+branches; full weighting is its transpose divided by ``2**d``.
+"""
+
+from __future__ import annotations
+
+import numba
+
+__all__ = ["apply_stencil", "jacobi_sweep", "colour_sweep", "restrict_full_weighting",
+           "prolong_add", "galerkin_product"]
+
+_JIT = dict(cache=True, nogil=True, boundscheck=False)
+
+
+@numba.njit(**_JIT)
+def apply_stencil(coef, off, vary, u, f, out, lo, hi, residual):
+    """``out = A u`` (``residual`` false) or ``out = f - A u`` on the interior."""
+    K = off.shape[0]
+    for i in range(lo[0], hi[0]):
+        ci = i * vary
+        for j in range(lo[1], hi[1]):
+            cj = j * vary
+            for l in range(lo[2], hi[2]):
+                cl = l * vary
+                s = 0.0
+                for k in range(K):
+                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
+                if residual:
+                    out[i, j, l] = f[i, j, l] - s
+                else:
+                    out[i, j, l] = s
+
+
+@numba.njit(**_JIT)
+def jacobi_sweep(coef, off, kdiag, vary, u, f, out, lo, hi, omega):
+    """``out = u + omega D^{-1} (f - A u)`` on the interior (``out`` is not ``u``)."""
+    K = off.shape[0]
+    for i in range(lo[0], hi[0]):
+        ci = i * vary
+        for j in range(lo[1], hi[1]):
+            cj = j * vary
+            for l in range(lo[2], hi[2]):
+                cl = l * vary
+                s = 0.0
+                for k in range(K):
+                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
+                out[i, j, l] = u[i, j, l] + omega * (f[i, j, l] - s) / coef[kdiag, ci, cj, cl]
+
+
+@numba.njit(**_JIT)
+def colour_sweep(coef, off, kdiag, vary, u, f, lo, hi, colour, star, omega):
+    """Gauss–Seidel (SOR with ``omega``) update, in place, of the nodes of one colour.
+
+    ``star`` true: two colours, ``(i + j + l) % 2 == colour`` (red-black). Otherwise
+    ``2**3`` colours, bit ``a`` of ``colour`` giving the parity on axis ``a`` (inactive
+    axes have index 0 and bit 0). Nodes of one colour do not couple, so the in-place
+    update equals a simultaneous one.
+    """
+    K = off.shape[0]
+    b0 = (colour >> 2) & 1
+    b1 = (colour >> 1) & 1
+    b2 = colour & 1
+    for i in range(lo[0], hi[0]):
+        if not star and (i & 1) != b0:
+            continue
+        ci = i * vary
+        for j in range(lo[1], hi[1]):
+            if not star and (j & 1) != b1:
+                continue
+            cj = j * vary
+            if star:
+                start = lo[2] + ((colour + i + j + lo[2]) & 1)
+            else:
+                start = lo[2] + ((b2 + lo[2]) & 1)
+            for l in range(start, hi[2], 2):
+                cl = l * vary
+                s = 0.0
+                for k in range(K):
+                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
+                u[i, j, l] += omega * (f[i, j, l] - s) / coef[kdiag, ci, cj, cl]
+
+
+@numba.njit(**_JIT)
+def restrict_full_weighting(rf, rc, loc, hic, act):
+    """Full weighting ``rc = 2**-d P^T rf`` on the coarse interior (``act``: active axes)."""
+    scale = 1.0 / (2 ** (act[0] + act[1] + act[2]))
+    for I in range(loc[0], hic[0]):
+        for J in range(loc[1], hic[1]):
+            for L in range(loc[2], hic[2]):
+                s = 0.0
+                for a in range(-act[0], act[0] + 1):
+                    wa = 0.5 if a != 0 else 1.0
+                    for b in range(-act[1], act[1] + 1):
+                        wb = wa * (0.5 if b != 0 else 1.0)
+                        for c in range(-act[2], act[2] + 1):
+                            wc = wb * (0.5 if c != 0 else 1.0)
+                            s += wc * rf[2 * I + a, 2 * J + b, 2 * L + c]
+                rc[I, J, L] = scale * s
+
+
+@numba.njit(**_JIT)
+def prolong_add(uc, uf, lof, hif):
+    """``uf += P uc`` with d-linear interpolation, on the fine interior."""
+    for i in range(lof[0], hif[0]):
+        a0 = i >> 1
+        b0 = (i + 1) >> 1
+        for j in range(lof[1], hif[1]):
+            a1 = j >> 1
+            b1 = (j + 1) >> 1
+            for l in range(lof[2], hif[2]):
+                a2 = l >> 1
+                b2 = (l + 1) >> 1
+                s = (uc[a0, a1, a2] + uc[a0, a1, b2] + uc[a0, b1, a2] + uc[a0, b1, b2]
+                     + uc[b0, a1, a2] + uc[b0, a1, b2] + uc[b0, b1, a2] + uc[b0, b1, b2])
+                uf[i, j, l] += 0.125 * s
+
+
+@numba.njit(**_JIT)
+def galerkin_product(coef, off, vary, pf, act, out, loc, hic, pc):
+    """Coefficients of ``R A P`` (``R`` full weighting, ``P`` d-linear) on the coarse grid.
+
+    ``out`` has shape ``(27, *pc)`` and is accumulated into; row
+    ``9 (O0 + 1) + 3 (O1 + 1) + (O2 + 1)`` holds the coupling to the coarse offset ``O``.
+    ``pf`` / ``pc`` are the padded fine / coarse shapes.
+    """
+    K = off.shape[0]
+    scale = 1.0 / (2 ** (act[0] + act[1] + act[2]))
+    for I0 in range(loc[0], hic[0]):
+        for I1 in range(loc[1], hic[1]):
+            for I2 in range(loc[2], hic[2]):
+                for a in range(-act[0], act[0] + 1):
+                    i0 = 2 * I0 + a
+                    wa = scale * (0.5 if a != 0 else 1.0)
+                    for b in range(-act[1], act[1] + 1):
+                        i1 = 2 * I1 + b
+                        wb = wa * (0.5 if b != 0 else 1.0)
+                        for c in range(-act[2], act[2] + 1):
+                            i2 = 2 * I2 + c
+                            w = wb * (0.5 if c != 0 else 1.0)
+                            for k in range(K):
+                                j0 = i0 + off[k, 0]
+                                j1 = i1 + off[k, 1]
+                                j2 = i2 + off[k, 2]
+                                if act[0] and (j0 == 0 or j0 == pf[0] - 1):
+                                    continue
+                                if act[1] and (j1 == 0 or j1 == pf[1] - 1):
+                                    continue
+                                if act[2] and (j2 == 0 or j2 == pf[2] - 1):
+                                    continue
+                                v = 0.125 * w * coef[k, i0 * vary, i1 * vary, i2 * vary]
+                                for J0 in (j0 >> 1, (j0 + 1) >> 1):
+                                    if act[0] and (J0 == 0 or J0 == pc[0] - 1):
+                                        continue
+                                    for J1 in (j1 >> 1, (j1 + 1) >> 1):
+                                        if act[1] and (J1 == 0 or J1 == pc[1] - 1):
+                                            continue
+                                        for J2 in (j2 >> 1, (j2 + 1) >> 1):
+                                            if act[2] and (J2 == 0 or J2 == pc[2] - 1):
+                                                continue
+                                            row = (9 * (J0 - I0 + 1) + 3 * (J1 - I1 + 1)
+                                                   + (J2 - I2 + 1))
+                                            out[row, I0, I1, I2] += v
+

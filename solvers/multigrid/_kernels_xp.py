@@ -1,0 +1,118 @@
+"""The generic backend: stencils, smoothers and transfers written with the array-API standard.
+
+Only slicing (positive steps), arithmetic, ``where``, ``concat``, ``stack`` and ``reshape``:
+no in-place writes, so it runs on ``array_api_strict``, under torch autograd and on JAX.
+It is the reference the Numba and CuPy kernels are tested against. Arrays are padded 3-D
+grids (see :mod:`._grid`); every function returns a new array with a zero halo.
+"""
+
+from __future__ import annotations
+
+from .._array_api import device
+from ._grid import pad_interior
+
+__all__ = ["XPBackend"]
+
+
+def _axis_slice(axis, start, stop, step=1):
+    index = [slice(None)] * 3
+    index[axis] = slice(start, stop, step)
+    return tuple(index)
+
+
+class XPBackend:
+    """Backend object for any array-API namespace ``xp`` (see :mod:`._backends`)."""
+
+    name = "xp"
+
+    def __init__(self, xp):
+        self.xp = xp
+
+    # -- binding -------------------------------------------------------------------------
+    def bind(self, bs, coef, const):
+        """Attach coefficients to the bound stencil ``bs``."""
+        xp, layout = self.xp, bs.layout
+        if const is not None:
+            bs.coef = [float(c) for c in const]
+            bs.inv_diag = 1.0 / bs.coef[bs.kdiag]
+        else:
+            bs.coef = [xp.astype(coef[k, ...], bs.dtype) for k in range(coef.shape[0])]
+            bs.inv_diag = pad_interior(xp, 1.0 / bs.coef[bs.kdiag], layout)
+        # colour masks on the interior, from padded indices
+        idx = []
+        for axis in range(3):
+            shape = [1, 1, 1]
+            shape[axis] = layout.n3[axis]
+            a = xp.arange(layout.act[axis], layout.act[axis] + layout.n3[axis],
+                          device=bs.device)
+            idx.append(xp.reshape(a, tuple(shape)))
+        masks = {}
+        for colour in bs.colours:
+            if bs.star:
+                m = (idx[0] + idx[1] + idx[2]) % 2 == colour
+            else:
+                m = ((idx[0] % 2 == (colour >> 2) & 1) & (idx[1] % 2 == (colour >> 1) & 1)
+                     & (idx[2] % 2 == colour & 1))
+            masks[colour] = xp.broadcast_to(m, layout.n3)
+        bs.masks = masks
+
+    def zeros(self, layout, dtype, like=None):
+        dev = device(like) if like is not None else None
+        return self.xp.zeros(layout.padded, dtype=dtype, device=dev)
+
+    # -- stencil -------------------------------------------------------------------------
+    def _stencil_sum(self, bs, u):
+        layout = bs.layout
+        s = None
+        for k in range(len(bs.coef)):
+            term = bs.coef[k] * u[layout.shifted(bs.offsets[k])]
+            s = term if s is None else s + term
+        return s
+
+    def apply(self, bs, u):
+        return pad_interior(self.xp, self._stencil_sum(bs, u), bs.layout)
+
+    def residual(self, bs, u, f):
+        r = f[bs.layout.interior] - self._stencil_sum(bs, u)
+        return pad_interior(self.xp, r, bs.layout)
+
+    def jacobi(self, bs, u, f, omega):
+        inner = bs.layout.interior
+        inv_diag = bs.inv_diag if isinstance(bs.inv_diag, float) else bs.inv_diag[inner]
+        r = f[inner] - self._stencil_sum(bs, u)
+        return pad_interior(self.xp, u[inner] + (omega * inv_diag) * r, bs.layout)
+
+    def colour_sweep(self, bs, u, f, colour, omega):
+        xp, inner = self.xp, bs.layout.interior
+        inv_diag = bs.inv_diag if isinstance(bs.inv_diag, float) else bs.inv_diag[inner]
+        r = f[inner] - self._stencil_sum(bs, u)
+        new = xp.where(bs.masks[colour], u[inner] + (omega * inv_diag) * r, u[inner])
+        return pad_interior(xp, new, bs.layout)
+
+    # -- transfers -----------------------------------------------------------------------
+    def restrict(self, rf, fine, coarse):
+        """Full weighting, axis by axis: ``(x[2I-1] + 2 x[2I] + x[2I+1]) / 4``."""
+        x = rf
+        for axis in range(3):
+            if not fine.act[axis]:
+                continue
+            nc = coarse.n3[axis]
+            x = (x[_axis_slice(axis, 1, 2 * nc, 2)] + 2.0 * x[_axis_slice(axis, 2, 2 * nc + 1, 2)]
+                 + x[_axis_slice(axis, 3, 2 * nc + 2, 2)]) * 0.25
+        return pad_interior(self.xp, x, coarse)
+
+    def prolong_add(self, uc, uf, coarse, fine):
+        """``uf + P uc``: linear interpolation axis by axis (even nodes copy, odd average)."""
+        xp = self.xp
+        x = uc
+        for axis in range(3):
+            if not fine.act[axis]:
+                continue
+            nc = coarse.n3[axis]
+            odd = (x[_axis_slice(axis, 0, nc + 1)] + x[_axis_slice(axis, 1, nc + 2)]) * 0.5
+            even = x[_axis_slice(axis, 1, nc + 2)]  # coarse interior plus its (zero) end halo
+            both = xp.stack([odd, even], axis=axis + 1)
+            shape = list(odd.shape)
+            shape[axis] = 2 * (nc + 1)
+            x = xp.reshape(both, tuple(shape))[_axis_slice(axis, 0, 2 * nc + 1)]
+        return uf + pad_interior(xp, x, fine)
