@@ -482,7 +482,7 @@ class MultigridOperator:
         """
         xp, batch, lead = self._as_batch(f, self.channels[0], "f")
         _, gbatch, glead = self._as_batch(cotangent, self.channels[1], "cotangent")
-        if glead != lead or gbatch.shape[0] != batch.shape[0]:
+        if len(glead) != len(lead) or gbatch.shape[0] != batch.shape[0]:
             raise ValueError(f"`cotangent` must be shaped like the output, got "
                              f"{tuple(cotangent.shape)} for input {tuple(f.shape)}")
         W = self._weights(xp)
