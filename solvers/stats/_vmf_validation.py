@@ -1,0 +1,130 @@
+"""Input validation shared by the von Mises-Fisher distribution and the mixture fit."""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from solvers._array_api import array_namespace, is_numpy_namespace, to_numpy
+
+from ._vmf_numba import resultant_rows
+
+__all__ = ["validate_mu", "validate_kappa", "validate_dim", "validate_weights",
+           "check_row_norms", "as_data_matrix", "unit_rows_resultant", "MU_NORM_TOL"]
+
+MU_NORM_TOL = 1e-6
+
+
+def validate_dim(p, name="p"):
+    """``p`` as a Python int >= 2."""
+    if isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 2:
+        raise ValueError(f"`{name}` must be an integer >= 2, got {p!r}")
+    return int(p)
+
+
+def validate_mu(mu):
+    """``mu`` as a float64 unit vector of its own namespace (renormalized), with ``xp``."""
+    xp = array_namespace(mu)
+    mu = xp.asarray(mu)
+    if not xp.isdtype(mu.dtype, ("integral", "real floating")):
+        raise TypeError(f"`mu` must be a real vector, got dtype {mu.dtype}")
+    mu = xp.astype(mu, xp.float64)
+    if mu.ndim != 1 or mu.shape[0] < 2:
+        raise ValueError(f"`mu` must be a vector of length >= 2, got shape {tuple(mu.shape)}")
+    nrm = float(xp.sqrt(xp.sum(mu * mu)))
+    if not math.isfinite(nrm) or abs(nrm - 1.0) > MU_NORM_TOL:
+        raise ValueError(f"`mu` must be a finite unit vector (|‖mu‖ - 1| <= {MU_NORM_TOL:g}), "
+                         f"got norm {nrm!r}")
+    return mu / nrm, xp
+
+
+def validate_kappa(kappa):
+    """``kappa`` as a finite Python float >= 0."""
+    try:
+        k = float(to_numpy(kappa)) if hasattr(kappa, "shape") else float(kappa)
+    except (TypeError, ValueError):
+        raise TypeError(f"`kappa` must be a real scalar, got {type(kappa).__name__}") from None
+    if isinstance(kappa, complex) or not math.isfinite(k) or k < 0:
+        raise ValueError(f"`kappa` must be a finite number >= 0, got {kappa!r}")
+    return k
+
+
+def validate_weights(weights, n, xp):
+    """Sample weights: ``None`` (unweighted, returned as ``None``) or a finite non-negative
+    ``(n,)`` float64 array of ``xp`` with a positive sum."""
+    if weights is None:
+        return None
+    if hasattr(weights, "shape"):
+        wxp = array_namespace(weights)
+        if not (wxp is xp or (is_numpy_namespace(wxp) and is_numpy_namespace(xp))):
+            raise TypeError("`weights` must come from the same array library as `x`")
+    w = xp.asarray(weights)
+    if not xp.isdtype(w.dtype, ("integral", "real floating")):
+        raise TypeError(f"`weights` must be real, got dtype {w.dtype}")
+    w = xp.astype(w, xp.float64)
+    if w.ndim != 1 or w.shape[0] != n:
+        raise ValueError(f"`weights` must have shape ({n},), got {tuple(w.shape)}")
+    if not bool(xp.all(xp.isfinite(w))) or bool(xp.any(w < 0)):
+        raise ValueError("`weights` must be finite and non-negative")
+    if not float(xp.sum(w)) > 0:
+        raise ValueError("`weights` must have a positive sum")
+    return w
+
+
+def check_row_norms(norms, name="x"):
+    """Raise ``ValueError`` naming the rows whose norm is zero or non-finite."""
+    host = np.asarray(to_numpy(norms))
+    bad = np.flatnonzero(~(np.isfinite(host) & (host > 0)))
+    if bad.size:
+        shown = ", ".join(str(i) for i in bad[:10]) + (", ..." if bad.size > 10 else "")
+        raise ValueError(f"`{name}` rows must be non-zero and finite; bad rows: [{shown}] "
+                         f"({bad.size} of {host.size})")
+
+
+def as_data_matrix(x, p=None, name="x"):
+    """``x`` as a float64 ``(n, p)`` array of its namespace, with ``xp``."""
+    xp = array_namespace(x)
+    x = xp.asarray(x)
+    if not xp.isdtype(x.dtype, ("integral", "real floating")):
+        raise TypeError(f"`{name}` must be real, got dtype {x.dtype}")
+    if x.dtype != xp.float64:
+        x = xp.astype(x, xp.float64)
+    if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
+        raise ValueError(f"`{name}` must be an (n, p) array with n >= 1 and p >= 2, got shape "
+                         f"{tuple(x.shape)}")
+    if p is not None and x.shape[1] != p:
+        raise ValueError(f"`{name}` must have {p} columns, got shape {tuple(x.shape)}")
+    return x, xp
+
+
+def unit_rows_resultant(x, xp, weights=None, name="x"):
+    """Resultant of the renormalized rows: ``r = sum_i w_i x_i/||x_i||`` and ``W = sum_i w_i``.
+
+    Also returns ``rbar = ||r||/W`` and ``rbar_c = 1 - rbar``; when ``rbar_c < 1e-3`` the
+    complement is recomputed from ``W (1 - rbar^2) = sum_i w_i ||x_i/||x_i|| - r/W||^2`` (a
+    second pass) so it keeps its relative accuracy. Rows with zero or non-finite norm raise.
+    """
+    n = x.shape[0]
+    if is_numpy_namespace(xp):
+        coef = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        r, norms = resultant_rows(np.ascontiguousarray(x), coef)
+        check_row_norms(norms, name)
+        total = float(n) if weights is None else float(np.sum(coef))
+    else:
+        norms = xp.sqrt(xp.sum(x * x, axis=1))
+        check_row_norms(norms, name)
+        coef = 1.0 / norms if weights is None else weights / norms
+        r = coef @ x
+        total = float(n) if weights is None else float(xp.sum(weights))
+    rnorm = float(xp.sqrt(xp.sum(r * r)))
+    rbar = min(rnorm / total, 1.0)
+    rbar_c = 1.0 - rbar
+    if rbar_c < 1e-3:
+        mean = r / total
+        dev = x / norms[:, None] - mean[None, :]
+        ss = xp.sum(dev * dev, axis=1)
+        ss = float(xp.sum(ss) if weights is None else xp.sum(weights * ss))
+        rbar_c = ss / (total * (1.0 + rbar))
+    return r, total, rbar, rbar_c
