@@ -20,9 +20,18 @@ LowRankPlusDiagonal    U U^T + diag(D), Woodbury solve
 HessianVectorCG        matrix-free: hessp + CG with the inexact-Newton forcing term
 
 objectives             oracles: logistic, softmax, logsumexp, power_residual, rosenbrock
+
+Stochastic compositional optimization and unnormalized models
+-------------------------------------------------------------
+minimize_compositional  min_x f(E[g(x; xi)]): methods scgd, scma, scst, nasa, sox
+fit_unnormalized        MLE of an unnormalized model: meco, meco-storm (compositional), nce
+ExponentialFamily       log p~(x; theta) = theta . T(x) - A0(x); gaussian_location, rbf models
+GaussianNoise           Gaussian noise q for fit_unnormalized (sample, logpdf, adapted)
+FittedGaussianNoise     Gaussian noise fitted to the data
 """
 
 from . import objectives
+from ._compositional import minimize_compositional
 from ._gns import gns, minimize_gns, minimize_gns_gradient, minimize_super_newton
 from ._hessian import (
     DiagonalHessian,
@@ -35,6 +44,9 @@ from ._hessian import (
     LowRankPlusDiagonal,
     RankOneFisher,
 )
+from ._noise import FittedGaussianNoise, GaussianNoise
+from ._unnormalized import fit_unnormalized
+from ._unnormalized_models import ExponentialFamily
 
 __all__ = [
     "minimize_gns",
@@ -51,4 +63,9 @@ __all__ = [
     "LowRankPlusDiagonal",
     "HessianVectorCG",
     "objectives",
+    "minimize_compositional",
+    "fit_unnormalized",
+    "ExponentialFamily",
+    "GaussianNoise",
+    "FittedGaussianNoise",
 ]

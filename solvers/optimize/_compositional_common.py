@@ -1,0 +1,173 @@
+"""Helpers shared by the stochastic compositional optimizers and ``fit_unnormalized``.
+
+Random numbers, schedules, callbacks, progress bars and a few array-API reductions that the
+standard does not provide (``logsumexp``, row scatter). Nothing here is public.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+from scipy.optimize import OptimizeResult
+
+from .._array_api import from_numpy, is_cupy_namespace, is_numpy_namespace
+
+__all__ = [
+    "RandomSource",
+    "as_schedule",
+    "check_positive_int",
+    "logsumexp",
+    "scatter_rows",
+    "call_callback",
+    "progress_bar",
+    "STATUS_MESSAGES",
+]
+
+#: Status codes shared by ``minimize_compositional`` and ``fit_unnormalized``.
+STATUS_MESSAGES = {
+    0: "Finished: ran the requested number of iterations.",
+    1: "Converged: the gradient estimate fell below `gtol`.",
+    2: "Maximum number of iterations reached before the gradient estimate fell below `gtol`.",
+    3: "Stopped: a non-finite value (overflow or NaN) appeared in the iterate or the estimates.",
+    99: "`callback` raised `StopIteration`.",
+}
+
+
+class RandomSource:
+    """Random numbers for the namespace ``xp``.
+
+    Integer draws (mini-batch indices) always come from a NumPy ``Generator`` on the host and are
+    moved to ``xp``; normal draws come from CuPy's own generator for CuPy arrays, from NumPy
+    otherwise (converted for other array-API libraries). So NumPy and ``array_api_strict`` runs with
+    the same seed see the same numbers.
+    """
+
+    def __init__(self, rng, xp):
+        if rng is not None and not isinstance(rng, (numbers.Integral, np.random.Generator)):
+            if not (is_cupy_namespace(xp) and type(rng).__module__.startswith("cupy")):
+                raise TypeError(f"`rng` must be None, an int or a numpy.random.Generator, "
+                                f"got {type(rng).__name__}")
+        self.xp = xp
+        if isinstance(rng, np.random.Generator) or rng is None or isinstance(rng, numbers.Integral):
+            self.host = np.random.default_rng(rng)
+        else:  # a CuPy generator
+            self.host = np.random.default_rng()
+        self.device = None
+        if is_cupy_namespace(xp):
+            import cupy  # lazy: only for CuPy inputs
+
+            if type(rng).__module__.startswith("cupy"):
+                self.device = rng
+            else:
+                self.device = cupy.random.default_rng(int(self.host.integers(2**62)))
+
+    # the object handed to user callables (``noise.sample(n, rng)``, ``sampler(n, rng)``)
+    @property
+    def generator(self):
+        return self.device if self.device is not None else self.host
+
+    def integers(self, high, size):
+        """``size`` integers in ``[0, high)`` as an ``xp`` array."""
+        idx = self.host.integers(0, high, size=size)
+        return from_numpy(idx, self.xp)
+
+    def choice_without_replacement(self, high, size):
+        idx = self.host.choice(high, size=size, replace=False)
+        return from_numpy(idx, self.xp)
+
+    def standard_normal(self, shape, dtype=None):
+        return standard_normal(self.generator, shape, self.xp, dtype)
+
+
+def standard_normal(generator, shape, xp, dtype=None):
+    """Standard normal array of ``shape`` in namespace ``xp`` drawn with ``generator``.
+
+    ``generator`` is a NumPy or CuPy ``Generator``, an int seed or None.
+    """
+    if generator is None or isinstance(generator, numbers.Integral):
+        generator = np.random.default_rng(generator)
+    z = generator.standard_normal(shape)
+    if is_cupy_namespace(xp) and type(z).__module__.startswith("cupy"):
+        out = z
+    else:
+        if not isinstance(z, np.ndarray):  # a CuPy draw for a non-CuPy namespace
+            z = z.get()
+        out = from_numpy(z, xp)
+    if dtype is not None and out.dtype != dtype:
+        out = xp.astype(out, dtype)
+    return out
+
+
+def as_schedule(value, name, *, low=0.0, high=math.inf, low_open=True):
+    """Return ``t -> float`` for a constant or a callable parameter, validating constants."""
+    if callable(value):
+        return value
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"`{name}` must be a real number or a callable t -> float, "
+                        f"got {type(value).__name__}")
+    v = float(value)
+    bad_low = v <= low if low_open else v < low
+    if not math.isfinite(v) or bad_low or v > high:
+        lo = "(" if low_open else "["
+        raise ValueError(f"`{name}` must lie in {lo}{low}, {high}], got {value!r}")
+    return lambda t: v
+
+
+def check_positive_int(value, name, *, allow_none=False):
+    if value is None and allow_none:
+        return None
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"`{name}` must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def logsumexp(xp, a):
+    """``log(sum(exp(a)))`` over a 1-D array, as a 0-d array; ``-inf`` for all ``-inf`` input."""
+    m = xp.max(a)
+    m_safe = xp.where(xp.isfinite(m), m, xp.zeros_like(m))
+    return m_safe + xp.log(xp.sum(xp.exp(a - m_safe)))
+
+
+def scatter_rows(xp, U, idx, rows):
+    """Return a copy of ``U`` with ``U[idx] = rows`` (``idx`` distinct integers)."""
+    if is_numpy_namespace(xp) or is_cupy_namespace(xp):
+        out = xp.asarray(U, copy=True)
+        out[idx] = rows
+        return out
+    # generic array API: no integer-array assignment, use a one-hot matrix
+    n = U.shape[0]
+    onehot = xp.astype(xp.arange(n)[None, :] == idx[:, None], U.dtype)  # (B, n)
+    keep = 1.0 - xp.sum(onehot, axis=0)  # (n,)
+    return U * keep[:, None] + onehot.T @ rows
+
+
+def call_callback(callback, **fields):
+    """Call ``callback(OptimizeResult(**fields))``; True when it asks to stop."""
+    if callback is None:
+        return False
+    try:
+        callback(OptimizeResult(**fields))
+    except StopIteration:
+        return True
+    return False
+
+
+class _NoBar:
+    def update(self, n=1):
+        pass
+
+    def close(self):
+        pass
+
+
+def progress_bar(total, enabled, desc):
+    """A tqdm bar when ``enabled`` and tqdm is installed, else a no-op object."""
+    if not enabled:
+        return _NoBar()
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover - tqdm is optional
+        return _NoBar()
+    return tqdm(total=total, desc=desc, leave=False)
