@@ -4,7 +4,8 @@
 generic array-API backend otherwise. Every backend offers the same operations on padded
 arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``colour_sweep``,
 ``restrict``, ``prolong_add``. ``colour_sweep`` and ``prolong_add`` may update their
-first array argument in place and return it; callers always use the returned array.
+first array argument in place and return it, and ``residual`` may return a per-level work
+array that its next call overwrites: callers use the returned arrays at once.
 """
 
 from __future__ import annotations
@@ -73,7 +74,9 @@ class NumbaBackend:
         return out
 
     def residual(self, bs, u, f):
-        out = np.zeros_like(u)
+        out = bs.cache.get("residual")
+        if out is None:  # reused: allocating (and page-faulting) it costs as much as filling it
+            out = bs.cache["residual"] = np.zeros_like(u)
         _nb.apply_stencil(bs.coef, bs.off, bs.vary, u, f, out, bs.layout.lo, bs.layout.hi,
                           True)
         return out

@@ -18,6 +18,7 @@ branches; full weighting is its transpose divided by ``2**d``.
 from __future__ import annotations
 
 import numba
+import numpy as np
 
 __all__ = ["apply_stencil", "jacobi_sweep", "colour_sweep", "restrict_full_weighting",
            "prolong_add", "galerkin_product"]
@@ -26,38 +27,65 @@ _JIT = dict(cache=True, nogil=True, boundscheck=False)
 
 
 @numba.njit(**_JIT)
+def _row_subtract(coef, off, vary, u, i, j, start, stop, step, acc):
+    """``acc[l] -= (A u)[i, j, l]`` for ``l`` in ``range(start, stop, step)``, ``step`` 1 or 2.
+
+    The offset loop is outside the row loop, so the inner loop is an axpy along the row
+    (the contiguous step-1 loop is kept separate so that it vectorizes).
+    """
+    for k in range(off.shape[0]):
+        urow = u[i + off[k, 0], j + off[k, 1]]
+        o = off[k, 2]
+        if vary:
+            crow = coef[k, i, j]
+            if step == 1:
+                for l in range(start, stop):
+                    acc[l] -= crow[l] * urow[l + o]
+            else:
+                for l in range(start, stop, 2):
+                    acc[l] -= crow[l] * urow[l + o]
+        else:
+            c = coef[k, 0, 0, 0]
+            if step == 1:
+                for l in range(start, stop):
+                    acc[l] -= c * urow[l + o]
+            else:
+                for l in range(start, stop, 2):
+                    acc[l] -= c * urow[l + o]
+
+
+@numba.njit(**_JIT)
 def apply_stencil(coef, off, vary, u, f, out, lo, hi, residual):
     """``out = A u`` (``residual`` false) or ``out = f - A u`` on the interior."""
-    K = off.shape[0]
     for i in range(lo[0], hi[0]):
-        ci = i * vary
         for j in range(lo[1], hi[1]):
-            cj = j * vary
-            for l in range(lo[2], hi[2]):
-                cl = l * vary
-                s = 0.0
-                for k in range(K):
-                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
-                if residual:
-                    out[i, j, l] = f[i, j, l] - s
-                else:
-                    out[i, j, l] = s
+            orow = out[i, j]
+            if residual:
+                orow[lo[2]:hi[2]] = f[i, j, lo[2]:hi[2]]
+            else:
+                orow[lo[2]:hi[2]] = 0.0
+            _row_subtract(coef, off, vary, u, i, j, lo[2], hi[2], 1, orow)
+            if not residual:
+                for l in range(lo[2], hi[2]):
+                    orow[l] = -orow[l]
 
 
 @numba.njit(**_JIT)
 def jacobi_sweep(coef, off, kdiag, vary, u, f, out, lo, hi, omega):
     """``out = u + omega D^{-1} (f - A u)`` on the interior (``out`` is not ``u``)."""
-    K = off.shape[0]
     for i in range(lo[0], hi[0]):
-        ci = i * vary
         for j in range(lo[1], hi[1]):
-            cj = j * vary
-            for l in range(lo[2], hi[2]):
-                cl = l * vary
-                s = 0.0
-                for k in range(K):
-                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
-                out[i, j, l] = u[i, j, l] + omega * (f[i, j, l] - s) / coef[kdiag, ci, cj, cl]
+            orow, urow = out[i, j], u[i, j]
+            orow[lo[2]:hi[2]] = f[i, j, lo[2]:hi[2]]
+            _row_subtract(coef, off, vary, u, i, j, lo[2], hi[2], 1, orow)
+            if vary:
+                drow = coef[kdiag, i, j]
+                for l in range(lo[2], hi[2]):
+                    orow[l] = urow[l] + omega * orow[l] / drow[l]
+            else:
+                w = omega / coef[kdiag, 0, 0, 0]
+                for l in range(lo[2], hi[2]):
+                    orow[l] = urow[l] + w * orow[l]
 
 
 @numba.njit(**_JIT)
@@ -69,46 +97,54 @@ def colour_sweep(coef, off, kdiag, vary, u, f, lo, hi, colour, star, omega):
     axes have index 0 and bit 0). Nodes of one colour do not couple, so the in-place
     update equals a simultaneous one.
     """
-    K = off.shape[0]
+    acc = np.empty(u.shape[2], dtype=u.dtype)
     b0 = (colour >> 2) & 1
     b1 = (colour >> 1) & 1
     b2 = colour & 1
     for i in range(lo[0], hi[0]):
         if not star and (i & 1) != b0:
             continue
-        ci = i * vary
         for j in range(lo[1], hi[1]):
             if not star and (j & 1) != b1:
                 continue
-            cj = j * vary
             if star:
                 start = lo[2] + ((colour + i + j + lo[2]) & 1)
             else:
                 start = lo[2] + ((b2 + lo[2]) & 1)
+            urow, frow = u[i, j], f[i, j]
             for l in range(start, hi[2], 2):
-                cl = l * vary
-                s = 0.0
-                for k in range(K):
-                    s += coef[k, ci, cj, cl] * u[i + off[k, 0], j + off[k, 1], l + off[k, 2]]
-                u[i, j, l] += omega * (f[i, j, l] - s) / coef[kdiag, ci, cj, cl]
+                acc[l] = frow[l]
+            _row_subtract(coef, off, vary, u, i, j, start, hi[2], 2, acc)
+            if vary:
+                drow = coef[kdiag, i, j]
+                for l in range(start, hi[2], 2):
+                    urow[l] += omega * acc[l] / drow[l]
+            else:
+                w = omega / coef[kdiag, 0, 0, 0]
+                for l in range(start, hi[2], 2):
+                    urow[l] += w * acc[l]
 
 
 @numba.njit(**_JIT)
 def restrict_full_weighting(rf, rc, loc, hic, act):
-    """Full weighting ``rc = 2**-d P^T rf`` on the coarse interior (``act``: active axes)."""
+    """Full weighting ``rc = 2**-d P^T rf`` on the coarse interior (``act``: active axes).
+
+    Row by row: each coarse row collects the ``[1/2, 1, 1/2]``-weighted fine rows around it,
+    each reduced along the (always active) last axis by ``[1/2, 1, 1/2]``.
+    """
     scale = 1.0 / (2 ** (act[0] + act[1] + act[2]))
     for I in range(loc[0], hic[0]):
         for J in range(loc[1], hic[1]):
+            crow = rc[I, J]
             for L in range(loc[2], hic[2]):
-                s = 0.0
-                for a in range(-act[0], act[0] + 1):
-                    wa = 0.5 if a != 0 else 1.0
-                    for b in range(-act[1], act[1] + 1):
-                        wb = wa * (0.5 if b != 0 else 1.0)
-                        for c in range(-act[2], act[2] + 1):
-                            wc = wb * (0.5 if c != 0 else 1.0)
-                            s += wc * rf[2 * I + a, 2 * J + b, 2 * L + c]
-                rc[I, J, L] = scale * s
+                crow[L] = 0.0
+            for a in range(-act[0], act[0] + 1):
+                for b in range(-act[1], act[1] + 1):
+                    w = scale * (0.5 if a != 0 else 1.0) * (0.5 if b != 0 else 1.0)
+                    frow = rf[2 * I + a, 2 * J + b]
+                    for L in range(loc[2], hic[2]):
+                        crow[L] += w * (0.5 * frow[2 * L - 1] + frow[2 * L]
+                                        + 0.5 * frow[2 * L + 1])
 
 
 @numba.njit(**_JIT)
