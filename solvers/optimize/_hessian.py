@@ -102,61 +102,86 @@ class ExactHessian(HessianApproximation):
 
 
 class LazyHessian(HessianApproximation):
-    """A Hessian rebuilt only every ``every`` iterations, with its eigendecomposition cached.
+    """A Hessian rebuilt only every ``every`` iterations, with its factorization cached.
 
-    Between rebuilds the stale matrix is used; with ``H = V diag(mu) V^T`` (in the metric ``B``)
-    every trial ``lam`` costs two matrix-vector products, ``O(d^2)``, instead of a factorization.
+    Between rebuilds the stale matrix is used. With ``factorization="eigh"`` its
+    eigendecomposition ``H = V diag(mu) V^T`` (in the metric ``B``) is cached, so every trial
+    ``lam`` costs two matrix-vector products, ``O(d^2)``; with ``"cholesky"`` each new ``lam``
+    costs one Cholesky factorization of the stale ``H + lam B`` (cached for repeated solves with
+    the same ``lam``, as when it preconditions CG), which is cheaper than ``eigh`` for large
+    ``d`` when few trials are needed.
 
     Parameters
     ----------
     hess : callable, optional
         ``hess(x) -> (d, d)`` array. Defaults to the minimizer's ``hess``.
     every : int
-        Rebuild period (``every=1`` is the exact Hessian solved through ``eigh``).
+        Rebuild period (``every=1`` is the exact Hessian).
+    factorization : {"auto", "eigh", "cholesky"}
+        ``"auto"``: ``"eigh"`` for ``d <= 500``, else ``"cholesky"``.
     """
 
     name = "lazy"
 
-    def __init__(self, hess=None, every=10):
+    def __init__(self, hess=None, every=10, factorization="auto"):
         super().__init__()
         if not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"`every` must be a positive integer, got {every!r}")
+        if factorization not in ("auto", "eigh", "cholesky"):
+            raise ValueError("`factorization` must be 'auto', 'eigh' or 'cholesky', "
+                             f"got {factorization!r}")
         self.hess = hess
         self.every = int(every)
+        self.factorization = factorization
         self._count = 0
         self.eigenvalues = None
         self._V = None
+        self.H = None
 
     def bind(self, problem):
         super().bind(problem)
         self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
         self._count = 0
+        self._method = self.factorization
+        if self._method == "auto":
+            self._method = "eigh" if problem.dim <= 500 else "cholesky"
 
     def update(self, x, f, g):
         rebuild = self._count % self.every == 0
         self._count += 1
         if not rebuild:
             return False
-        xp = self.problem.xp
-        metric = self.problem.metric
         H = _as_dense(self.problem, self._hess(x), "hess")
-        W = metric.whitening()
-        if W is None:
-            mu, V = eigh(xp, H)
-        elif W.ndim == 1:
-            mu, Q = eigh(xp, H / (W[:, None] * W[None, :]))
-            V = Q / W[:, None]
-        else:  # B = L L^T: C = L^{-1} H L^{-T}, V = L^{-T} Q
-            Y = xp.linalg.solve(W, H)
-            C = xp.linalg.solve(W, xp.matrix_transpose(Y))
-            mu, Q = eigh(xp, (C + xp.matrix_transpose(C)) / 2)
-            V = xp.linalg.solve(xp.matrix_transpose(W), Q)
-        self.eigenvalues, self._V = mu, V
+        if self._method == "cholesky":
+            self.H, self._lam, self._L = H, None, None
+        else:
+            self.eigenvalues, self._V = self._eigh(H)
         return True
+
+    def _eigh(self, H):
+        xp = self.problem.xp
+        W = self.problem.metric.whitening()
+        if W is None:
+            return eigh(xp, H)
+        if W.ndim == 1:
+            mu, Q = eigh(xp, H / (W[:, None] * W[None, :]))
+            return mu, Q / W[:, None]
+        # B = L L^T: C = L^{-1} H L^{-T}, V = L^{-T} Q
+        Y = xp.linalg.solve(W, H)
+        C = xp.linalg.solve(W, xp.matrix_transpose(Y))
+        mu, Q = eigh(xp, (C + xp.matrix_transpose(C)) / 2)
+        return mu, xp.linalg.solve(xp.matrix_transpose(W), Q)
 
     def solve(self, lam, g):
         self.nsolve += 1
         xp = self.problem.xp
+        if self._method == "cholesky":
+            if lam != self._lam:
+                self._lam = lam
+                self._L = cholesky_factor(xp, self.problem.metric.add_to(self.H, lam))
+            if self._L is None:
+                return None
+            return cholesky_solve(xp, self._L, g)
         denom = self.eigenvalues + lam
         if not float(xp.min(denom)) > 0.0:
             return None
