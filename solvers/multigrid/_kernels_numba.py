@@ -27,8 +27,8 @@ _JIT = dict(cache=True, nogil=True, boundscheck=False)
 
 
 @numba.njit(**_JIT)
-def _row_subtract(coef, off, vary, u, i, j, start, stop, step, acc):
-    """``acc[l] -= (A u)[i, j, l]`` for ``l`` in ``range(start, stop, step)``, ``step`` 1 or 2.
+def _row_accumulate(coef, off, vary, u, i, j, start, stop, step, sign, acc):
+    """``acc[l] += sign (A u)[i, j, l]`` for ``l`` in ``range(start, stop, step)``, ``step`` 1 or 2.
 
     The offset loop is outside the row loop, so the inner loop is an axpy along the row
     (the contiguous step-1 loop is kept separate so that it vectorizes).
@@ -40,18 +40,18 @@ def _row_subtract(coef, off, vary, u, i, j, start, stop, step, acc):
             crow = coef[k, i, j]
             if step == 1:
                 for l in range(start, stop):
-                    acc[l] -= crow[l] * urow[l + o]
+                    acc[l] += sign * crow[l] * urow[l + o]
             else:
                 for l in range(start, stop, 2):
-                    acc[l] -= crow[l] * urow[l + o]
+                    acc[l] += sign * crow[l] * urow[l + o]
         else:
-            c = coef[k, 0, 0, 0]
+            c = sign * coef[k, 0, 0, 0]
             if step == 1:
                 for l in range(start, stop):
-                    acc[l] -= c * urow[l + o]
+                    acc[l] += c * urow[l + o]
             else:
                 for l in range(start, stop, 2):
-                    acc[l] -= c * urow[l + o]
+                    acc[l] += c * urow[l + o]
 
 
 @numba.njit(**_JIT)
@@ -64,10 +64,8 @@ def apply_stencil(coef, off, vary, u, f, out, lo, hi, residual):
                 orow[lo[2]:hi[2]] = f[i, j, lo[2]:hi[2]]
             else:
                 orow[lo[2]:hi[2]] = 0.0
-            _row_subtract(coef, off, vary, u, i, j, lo[2], hi[2], 1, orow)
-            if not residual:
-                for l in range(lo[2], hi[2]):
-                    orow[l] = -orow[l]
+            _row_accumulate(coef, off, vary, u, i, j, lo[2], hi[2], 1,
+                            -1.0 if residual else 1.0, orow)
 
 
 @numba.njit(**_JIT)
@@ -77,7 +75,7 @@ def jacobi_sweep(coef, off, kdiag, vary, u, f, out, lo, hi, omega):
         for j in range(lo[1], hi[1]):
             orow, urow = out[i, j], u[i, j]
             orow[lo[2]:hi[2]] = f[i, j, lo[2]:hi[2]]
-            _row_subtract(coef, off, vary, u, i, j, lo[2], hi[2], 1, orow)
+            _row_accumulate(coef, off, vary, u, i, j, lo[2], hi[2], 1, -1.0, orow)
             if vary:
                 drow = coef[kdiag, i, j]
                 for l in range(lo[2], hi[2]):
@@ -114,7 +112,7 @@ def colour_sweep(coef, off, kdiag, vary, u, f, lo, hi, colour, star, omega):
             urow, frow = u[i, j], f[i, j]
             for l in range(start, hi[2], 2):
                 acc[l] = frow[l]
-            _row_subtract(coef, off, vary, u, i, j, start, hi[2], 2, acc)
+            _row_accumulate(coef, off, vary, u, i, j, start, hi[2], 2, -1.0, acc)
             if vary:
                 drow = coef[kdiag, i, j]
                 for l in range(start, hi[2], 2):
