@@ -1,3 +1,13 @@
-"""solvers.special (public names are added by its issue)."""
+"""Special functions: logarithms of modified Bessel functions that never overflow.
 
-__all__ = []
+log_iv    -- log I_v(x), modified Bessel function of the first kind, any real order
+log_kv    -- log K_v(x), modified Bessel function of the second kind, any real order
+iv_ratio  -- I_v(x) / I_{v-1}(x) (vMF mean resultant length), or its complement
+
+All three broadcast like ufuncs over arrays of any array-API library (NumPy via
+Numba kernels, CuPy via an ElementwiseKernel, others via a generic path).
+"""
+
+from ._logbessel import iv_ratio, log_iv, log_kv
+
+__all__ = ["log_iv", "log_kv", "iv_ratio"]

@@ -1,0 +1,349 @@
+"""Generic array-API path of ``log_iv``, ``log_kv`` and ``iv_ratio``.
+
+The same formulas as the Numba kernels (``_logbessel_numba``), evaluated
+branch by branch over whole arrays and combined with ``xp.where``. Each branch
+sees "safe" stand-in inputs outside its region, so no branch produces
+spurious overflow or NaN there and iterative loops stop when the elements of
+their own region have converged. Inputs are float64 arrays of one namespace,
+already broadcast to a common shape.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
+from ._logbessel_numba import (
+    SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13, _DEBYE_TERMS, _EPS,
+    _LOG_2PI, _LOG_PI_2, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON,
+)
+
+_TINY = 2.2250738585072014e-308
+
+
+def _full(xp, like, value):
+    return xp.full(like.shape, value, dtype=like.dtype)
+
+
+def _any(xp, mask):
+    return bool(xp.any(mask))
+
+
+def _region(xp, v, x):
+    """Branch codes (see ``_logbessel_numba._region``) for v >= 0, 0 < x < inf."""
+    lx = xp.log(x)
+    lv = xp.log(xp.where(v > 0.0, v, _TINY))
+    conds = [
+        (HANKEL3, ((x > 1400.0) & (v < 3.05))
+         | ((0.6229 * lx - 3.2318 > lv) & (v > 3.1) & (v * v < 0.002 * x))),
+        (HANKEL20, ((x > 30.0) & (v < 15.3919))
+         | ((0.5113 * lx + 0.7939 > lv) & (x > 59.6925) & (v * v < 2.0 * x))),
+        (DEBYE4, ((x > 274.2377) & (v > 0.3)) | (v > 163.6993)),
+        (DEBYE6, ((x > 84.4153) & (v > 0.46)) | (v > 56.9971)),
+        (DEBYE9, ((x > 35.9074) & (v > 0.6)) | (v > 20.1534)),
+        (DEBYE13, ((x > 19.6931) & (v > 0.7)) | (v > 12.6964)),
+    ]
+    reg = xp.full(x.shape, SMALL, dtype=xp.int32)
+    for code, cond in reversed(conds):
+        reg = xp.where(cond, xp.asarray(code, dtype=xp.int32), reg)
+    return reg
+
+
+def _hankel_tail(xp, v, x, nterms, sign):
+    mu = 4.0 * v * v
+    c = xp.ones_like(x)
+    s = xp.zeros_like(x)
+    for k in range(1, nterms + 1):
+        odd = 2.0 * k - 1.0
+        c = c * (sign * (mu - odd * odd) / (8.0 * k * x))
+        s = s + c
+    return s
+
+
+def _debye(xp, v, x, nterms, sign):
+    z = x / v
+    big = z >= 1e150
+    zs = xp.where(big, 1.0, z)
+    r = xp.where(big, z, xp.sqrt(1.0 + zs * zs))
+    quarter = xp.where(big, -0.5 * xp.log(z), -0.25 * xp.log1p(zs * zs))
+    tiny = z <= 1e-280
+    eta = xp.where(tiny, r + (xp.log(x) - xp.log(v)) - xp.log1p(r),
+                   r + xp.log(xp.where(tiny, 1.0, z) / (1.0 + r)))
+    t = 1.0 / r
+    t2 = t * t
+    w = sign * t / v
+    s = xp.zeros_like(x)
+    for k in range(nterms, 0, -1):
+        p = xp.zeros_like(x)
+        for j in range(k, -1, -1):
+            p = p * t2 + DEBYE_U[k - 1][j]
+        s = (s + p) * w
+    return v * eta, quarter, xp.log1p(s)
+
+
+def _rgamma_parts(xp, mu):
+    mu2 = mu * mu
+    even = xp.zeros_like(mu)
+    odd = xp.zeros_like(mu)
+    for k in range(len(RGAMMA_TAYLOR) - 1, -1, -1):
+        if k % 2 == 0:
+            even = even * mu2 + RGAMMA_TAYLOR[k]
+        else:
+            odd = odd * mu2 + RGAMMA_TAYLOR[k]
+    return even, odd
+
+
+def _log_series_prefactor(xp, v, x):
+    """log((x/2)^v / Gamma(1 + v)) for 0 <= v <= ~13 (see the Numba twin)."""
+    n = xp.floor(v + 0.5)
+    mu = v - n
+    even, odd = _rgamma_parts(xp, mu)
+    rg = even + mu * odd
+    h = 0.5 * x
+    hp = xp.ones_like(x)
+    q = xp.ones_like(x)
+    nmax = int(xp.max(n)) if n.size else 0
+    for i in range(1, nmax + 1):
+        active = n >= i
+        hp = xp.where(active, hp * h, hp)
+        q = xp.where(active, q * (mu + i), q)
+    big = h >= 1e-20
+    return xp.where(big, mu * xp.log(h) + xp.log(hp * rg / q), v * xp.log(h) + xp.log(rg / q))
+
+
+def _log_iv_series(xp, v, x):
+    q = 0.25 * x * x
+    r = xp.ones_like(x)
+    s = xp.ones_like(x)
+    for k in range(1, _MAX_SERIES):
+        r = r * (q / (k * (k + v)))
+        s = s + r
+        if not _any(xp, r >= 0.5 * _EPS * s):
+            break
+    return _log_series_prefactor(xp, v, x) + xp.log(s)
+
+
+def _asymptotic(xp, v, x, reg, kind):
+    """Hankel and Debye branches of log I (kind 'i') or log K (kind 'k'); NaN elsewhere."""
+    sign = -1.0 if kind == "i" else 1.0
+    out = xp.full(x.shape, math.nan, dtype=x.dtype)
+    for code, n in ((HANKEL3, 3), (HANKEL20, 20)):
+        m = reg == code
+        if not _any(xp, m):
+            continue
+        xs = xp.where(m, x, 1e4)
+        vs = xp.where(m, v, 1.0)
+        tail = xp.log1p(_hankel_tail(xp, vs, xs, n, sign))
+        if kind == "i":
+            val = xs - 0.5 * (_LOG_2PI + xp.log(xs)) + tail
+        else:
+            val = 0.5 * (_LOG_PI_2 - xp.log(xs)) - xs + tail
+        out = xp.where(m, val, out)
+    for code in (DEBYE4, DEBYE6, DEBYE9, DEBYE13):
+        m = reg == code
+        if not _any(xp, m):
+            continue
+        xs = xp.where(m, x, 100.0)
+        vs = xp.where(m, v, 100.0)
+        veta, quarter, lsum = _debye(xp, vs, xs, _DEBYE_TERMS[code], -sign)
+        if kind == "i":
+            val = -0.5 * (_LOG_2PI + xp.log(vs)) + veta + quarter + lsum
+        else:
+            val = 0.5 * (_LOG_PI_2 - xp.log(vs)) - veta + quarter + lsum
+        out = xp.where(m, val, out)
+    return out
+
+
+def _log_iv_pos(xp, v, x):
+    """log I_v(x) for v >= 0, 0 < x < inf (elementwise)."""
+    reg = _region(xp, v, x)
+    out = _asymptotic(xp, v, x, reg, "i")
+    m = reg == SMALL
+    if _any(xp, m):
+        val = _log_iv_series(xp, xp.where(m, v, 0.0), xp.where(m, x, 1.0))
+        out = xp.where(m, val, out)
+    return out
+
+
+def _temme(xp, mu, x):
+    even, odd = _rgamma_parts(xp, mu)
+    gampl = even + mu * odd
+    gammi = even - mu * odd
+    gam1 = -odd
+    gam2 = even
+    x2 = 0.5 * x
+    pimu = math.pi * mu
+    small_pimu = xp.abs(pimu) < 1e-9
+    fact = xp.where(small_pimu, 1.0, pimu / xp.sin(xp.where(small_pimu, 1.0, pimu)))
+    d = -xp.log(x2)
+    e = mu * d
+    small_e = xp.abs(e) < 1e-9
+    fact2 = xp.where(small_e, 1.0, xp.sinh(e) / xp.where(small_e, 1.0, e))
+    ff = fact * (gam1 * xp.cosh(e) + gam2 * fact2 * d)
+    s = ff
+    ee = xp.exp(e)
+    p = 0.5 * ee / gampl
+    q = 0.5 / (ee * gammi)
+    c = xp.ones_like(x)
+    dd = x2 * x2
+    s1 = p
+    for i in range(1, _MAX_SERIES):
+        fi = float(i)
+        ff = (fi * ff + p + q) / (fi * fi - mu * mu)
+        c = c * (dd / fi)
+        p = p / (fi - mu)
+        q = q / (fi + mu)
+        term = c * ff
+        s = s + term
+        s1 = s1 + c * (p - fi * ff)
+        if not _any(xp, xp.abs(term) >= 0.5 * _EPS * xp.abs(s)):
+            break
+    return xp.log(s), 2.0 * s1 / s
+
+
+def _steed(xp, mu, x):
+    b = 2.0 * (1.0 + x)
+    d = 1.0 / b
+    h = d
+    delh = d
+    q1 = xp.zeros_like(x)
+    q2 = xp.ones_like(x)
+    a1 = 0.25 - mu * mu
+    q = a1
+    c = a1
+    a = -a1
+    s = 1.0 + q * delh
+    for i in range(2, _MAX_STEED):
+        a = a - 2.0 * (i - 1)
+        c = -a * c / i
+        qnew = (q1 - b * q2) / a
+        q1 = q2
+        q2 = qnew
+        q = q + c * qnew
+        b = b + 2.0
+        d = 1.0 / (b + a * d)
+        delh = (b * d - 1.0) * delh
+        h = h + delh
+        dels = q * delh
+        s = s + dels
+        if not _any(xp, xp.abs(dels) >= 0.5 * _EPS * xp.abs(s)):
+            break
+    h = a1 * h
+    return 0.5 * (_LOG_PI_2 - xp.log(x)) - x - xp.log(s), mu + x + 0.5 - h
+
+
+def _log_kv_small(xp, v, x):
+    n = xp.floor(v + 0.5)
+    mu = v - n
+    lt, st = _temme(xp, mu, xp.where(x <= 2.0, x, 1.0))
+    ls, ss = _steed(xp, mu, xp.where(x > 2.0, x, 10.0))
+    logk = xp.where(x <= 2.0, lt, ls)
+    sigma = xp.where(x <= 2.0, st, ss)
+    prod = xp.ones_like(x)
+    nu = mu
+    nmax = int(xp.max(n)) if n.size else 0
+    for i in range(1, nmax + 1):
+        active = n >= i
+        prod = xp.where(active, prod * sigma, prod)
+        nu = nu + 1.0
+        sigma = xp.where(active, 2.0 * nu + x * x / sigma, sigma)
+    return logk + xp.log(prod) - n * xp.log(x)
+
+
+def _log_kv_pos(xp, v, x):
+    reg = _region(xp, v, x)
+    out = _asymptotic(xp, v, x, reg, "k")
+    m = reg == SMALL
+    if _any(xp, m):
+        val = _log_kv_small(xp, xp.where(m, v, 0.0), xp.where(m, x, 1.0))
+        out = xp.where(m, val, out)
+    return out
+
+
+def _sinpi(xp, a):
+    r = a - 2.0 * xp.floor(0.5 * a)
+    return xp.where(r <= 0.5, xp.sin(math.pi * r),
+                    xp.where(r <= 1.5, xp.sin(math.pi * (1.0 - r)),
+                             -xp.sin(math.pi * (2.0 - r))))
+
+
+def _finite_inputs(xp, v, x):
+    """Mask of the elements computed by the branches, and stand-in safe inputs."""
+    a = xp.abs(v)
+    ok = (x > 0.0) & xp.isfinite(x) & xp.isfinite(a)
+    return ok, xp.where(ok, a, 1.0), xp.where(ok, x, 1.0)
+
+
+def log_iv(xp, v, x):
+    ok, a, xs = _finite_inputs(xp, v, x)
+    li = _log_iv_pos(xp, a, xs)
+    integer = a == xp.floor(a)
+    neg = (v < 0.0) & ~integer & ok
+    if _any(xp, neg):
+        s = _sinpi(xp, a)
+        lk = _LOG_2_PI + xp.log(xp.where(neg, xp.abs(s), 1.0)) + _log_kv_pos(xp, a, xs)
+        hi = xp.maximum(li, lk)
+        diff = xp.abs(li - lk)
+        add = hi + xp.log1p(xp.exp(-diff))
+        sub = li + xp.log1p(-xp.exp(xp.minimum(lk - li, 0.0)))
+        sub = xp.where(lk == li, -math.inf, sub)
+        sub = xp.where(lk > li, math.nan, sub)
+        li = xp.where(neg, xp.where(s > 0.0, add, sub), li)
+    out = xp.where(ok, li, math.nan)
+    zero = (x == 0.0) & xp.isfinite(v)
+    at_zero = xp.where((v > 0.0) | integer, _full(xp, x, -math.inf), math.nan)
+    at_zero = xp.where(v == 0.0, 0.0, at_zero)
+    out = xp.where(zero, at_zero, out)
+    out = xp.where((x == math.inf) & xp.isfinite(v), math.inf, out)
+    return out
+
+
+def log_kv(xp, v, x):
+    ok, a, xs = _finite_inputs(xp, v, x)
+    out = xp.where(ok, _log_kv_pos(xp, a, xs), math.nan)
+    finite_v = xp.isfinite(v)
+    out = xp.where((x == 0.0) & finite_v, math.inf, out)
+    out = xp.where((x == math.inf) & finite_v, -math.inf, out)
+    return out
+
+
+def iv_ratio(xp, v, x, complement=False):
+    ok = (v > 0.5) & (x > 0.0) & xp.isfinite(x) & xp.isfinite(v)
+    vs = xp.where(ok, v, 1.0)
+    xs = xp.where(ok, x, 1.0)
+    # c = 2^(2 - e) with max(v, x) = f 2^e, 1/2 <= f < 1 (as frexp); any nearby power of 2 works
+    e = xp.floor(xp.log2(xp.maximum(vs, xs))) + 1.0
+    c = xp.pow(xp.asarray(2.0, dtype=x.dtype), 2.0 - e)
+    vc = vs * c
+    xc = xs * c
+    b_prev = 2.0 * (vc + xc) + c
+    term = -(2.0 * vc + c) * xc / b_prev
+    u = xp.ones_like(xs)
+    s = 2.0 * vc
+    comp = xp.zeros_like(xs)
+    for k in range(2, _MAX_PERRON):
+        y = term - comp
+        tot = s + y
+        comp = (tot - s) - y
+        s = tot
+        a = -(2.0 * vc + (2.0 * k - 1.0) * c) * xc
+        b = 2.0 * (vc + xc) + k * c
+        u = 1.0 / (1.0 + a * u / (b * b_prev))
+        term = term * (u - 1.0)
+        b_prev = b
+        if not _any(xp, xp.abs(term) >= 0.5 * _EPS * xp.abs(s)):
+            break
+    s = s + (term - comp)
+    if complement:
+        out = s / (xc + s)
+        half = 2.0 * xp.exp(-2.0 * x) / (1.0 + xp.exp(-2.0 * x))
+        limit0, limit_inf = 1.0, 0.0
+    else:
+        out = xc / (xc + s)
+        half = xp.tanh(x)
+        limit0, limit_inf = 0.0, 1.0
+    out = xp.where(ok, out, math.nan)
+    out = xp.where((v == 0.5) & (x > 0.0), half, out)
+    out = xp.where((v >= 0.5) & ((x == 0.0) | (v == math.inf)) & (x == x), _full(xp, x, limit0), out)
+    out = xp.where((v >= 0.5) & xp.isfinite(v) & (x == math.inf), limit_inf, out)
+    return out
