@@ -63,6 +63,17 @@ def _check_tolerances(gtol, ftol, f_target, max_time):
         raise ValueError(f"`max_time` must be None or positive, got {max_time!r}")
 
 
+def _minimize(rule, fun, x0, args, jac, hess, hessp, hess_approx, metric, linear_solver,
+              hess_update_every, *, gtol, ftol, f_target, max_time, **run_options):
+    """Validate, build the problem and the approximation, and run ``rule``'s iteration."""
+    _check_tolerances(gtol, ftol, f_target, max_time)
+    problem = Problem(fun, x0, args, jac, hess, hessp, metric)
+    approx = _select_approximation(problem, hess, hessp, hess_approx, linear_solver,
+                                   hess_update_every)
+    return run(problem, approx, rule, gtol=gtol, ftol=ftol, f_target=f_target,
+               max_time=max_time, **run_options)
+
+
 def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_approx=None,
                  metric=None, gamma0=1.0, adaptive=True, max_trials=40, linear_solver="auto",
                  hess_update_every=1, gtol=1e-8, ftol=None, f_target=None, maxiter=1000,
@@ -180,14 +191,11 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
     """
-    _check_tolerances(gtol, ftol, f_target, max_time)
-    problem = Problem(fun, x0, args, jac, hess, hessp, metric)
-    approx = _select_approximation(problem, hess, hessp, hess_approx, linear_solver,
-                                   hess_update_every)
-    rule = GNSRule(gamma0, gamma_min, adaptive)
-    return run(problem, approx, rule, max_trials=max_trials, gtol=gtol, ftol=ftol,
-               f_target=f_target, maxiter=maxiter, max_time=max_time, callback=callback,
-               return_history=return_history, progress=progress)
+    return _minimize(GNSRule(gamma0, gamma_min, adaptive), fun, x0, args, jac, hess, hessp,
+                     hess_approx, metric, linear_solver, hess_update_every,
+                     max_trials=max_trials, gtol=gtol, ftol=ftol, f_target=f_target,
+                     maxiter=maxiter, max_time=max_time, callback=callback,
+                     return_history=return_history, progress=progress)
 
 
 _GNS_OPTIONS = frozenset(
@@ -312,11 +320,8 @@ def minimize_super_newton(fun, x0, args=(), *, jac=None, hess=None, hessp=None,
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
     """
-    _check_tolerances(gtol, ftol, f_target, max_time)
-    problem = Problem(fun, x0, args, jac, hess, hessp, metric)
-    approx = _select_approximation(problem, hess, hessp, hess_approx, linear_solver,
-                                   hess_update_every)
-    rule = SuperNewtonRule(M0, alpha)
-    return run(problem, approx, rule, max_trials=max_trials, gtol=gtol, ftol=ftol,
-               f_target=f_target, maxiter=maxiter, max_time=max_time, callback=callback,
-               return_history=return_history, progress=progress)
+    return _minimize(SuperNewtonRule(M0, alpha), fun, x0, args, jac, hess, hessp,
+                     hess_approx, metric, linear_solver, hess_update_every,
+                     max_trials=max_trials, gtol=gtol, ftol=ftol, f_target=f_target,
+                     maxiter=maxiter, max_time=max_time, callback=callback,
+                     return_history=return_history, progress=progress)

@@ -370,15 +370,20 @@ def softmax(X, y, l2=0.0, n_classes=None):
 # --------------------------------------------------------------------------- log-sum-exp
 
 
+def _init_matrix_vector(obj, A, b):
+    """Set ``xp``, ``A``, ``b``, ``dim``, ``dtype`` of an objective of ``A x - b``."""
+    obj.xp, obj.A = _prep_data(A, "A")
+    m, obj.dim = obj.A.shape
+    obj.dtype = obj.A.dtype
+    obj.b = as_float_array(b, obj.xp, name="b", finite=True)
+    if tuple(obj.b.shape) != (m,):
+        raise ValueError(f"`b` must have shape ({m},), got {tuple(obj.b.shape)}")
+
+
 class _LogSumExp(Objective):
     def __init__(self, A, b, mu, c):
-        self.xp, self.A = _prep_data(A, "A")
+        _init_matrix_vector(self, A, b)
         xp = self.xp
-        m, self.dim = self.A.shape
-        self.dtype = self.A.dtype
-        self.b = as_float_array(b, xp, name="b", finite=True)
-        if tuple(self.b.shape) != (m,):
-            raise ValueError(f"`b` must have shape ({m},), got {tuple(self.b.shape)}")
         self.mu = float(mu)
         if not (self.mu > 0 and math.isfinite(self.mu)):
             raise ValueError(f"`mu` must be positive, got {mu!r}")
@@ -475,13 +480,8 @@ def logsumexp(A, b, mu=1.0, c=None):
 
 class _PowerResidual(Objective):
     def __init__(self, A, b, p):
-        self.xp, self.A = _prep_data(A, "A")
+        _init_matrix_vector(self, A, b)
         xp = self.xp
-        m, self.dim = self.A.shape
-        self.dtype = self.A.dtype
-        self.b = as_float_array(b, xp, name="b", finite=True)
-        if tuple(self.b.shape) != (m,):
-            raise ValueError(f"`b` must have shape ({m},), got {tuple(self.b.shape)}")
         self.p = float(p)
         if not self.p >= 2:
             raise ValueError(f"`p` must be >= 2, got {p!r}")
