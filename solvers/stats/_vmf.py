@@ -21,6 +21,7 @@ from ._vmf_numba import rowwise_dot_over_norm
 from ._vmf_sampling import sample_vmf
 from ._vmf_validation import (
     as_data_matrix,
+    as_real_float64,
     check_row_norms,
     unit_rows_resultant,
     validate_kappa,
@@ -109,13 +110,7 @@ def _log_c_scalar(p, kappa):
 
 def _logpdf(x, mu, kappa, log_c, xp):
     p = mu.shape[0]
-    x_xp = array_namespace(x) if hasattr(x, "shape") else xp
-    if not (x_xp is xp or (is_numpy_namespace(x_xp) and is_numpy_namespace(xp))):
-        raise TypeError("`x` must come from the same array library as `mu`")
-    x = xp.asarray(x)
-    if not xp.isdtype(x.dtype, ("integral", "real floating")):
-        raise TypeError(f"`x` must be real, got dtype {x.dtype}")
-    x = xp.astype(x, xp.float64)
+    x = as_real_float64(x, xp, "x", "mu")
     if x.ndim < 1 or x.shape[-1] != p:
         raise ValueError(f"`x` must have shape (..., {p}), got {tuple(x.shape)}")
     lead = tuple(x.shape[:-1])

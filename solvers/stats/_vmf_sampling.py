@@ -124,7 +124,11 @@ def _host_normal_rows(rng, n, p, mu=None, w=None, s=None):
     def fill(b):
         lo = starts[b]
         hi = min(lo + rows, n)
-        (children[b] if children is not None else rng).standard_normal(out=out[lo:hi])
+        gen = children[b] if children is not None else rng
+        if isinstance(gen, np.random.RandomState):   # no `out=` there
+            out[lo:hi] = gen.standard_normal((hi - lo, p))
+        else:
+            gen.standard_normal(out=out[lo:hi])
         if mu is not None:
             assemble_samples(out[lo:hi], mu, w[lo:hi], s[lo:hi])
 

@@ -12,7 +12,7 @@ from solvers._array_api import array_namespace, is_numpy_namespace, to_numpy
 from ._vmf_numba import resultant_rows
 
 __all__ = ["validate_mu", "validate_kappa", "validate_dim", "validate_weights",
-           "check_row_norms", "as_data_matrix", "unit_rows_resultant", "MU_NORM_TOL"]
+           "check_row_norms", "as_data_matrix", "as_real_float64", "unit_rows_resultant", "MU_NORM_TOL"]
 
 MU_NORM_TOL = 1e-6
 
@@ -27,10 +27,7 @@ def validate_dim(p, name="p"):
 def validate_mu(mu):
     """``mu`` as a float64 unit vector of its own namespace (renormalized), with ``xp``."""
     xp = array_namespace(mu)
-    mu = xp.asarray(mu)
-    if not xp.isdtype(mu.dtype, ("integral", "real floating")):
-        raise TypeError(f"`mu` must be a real vector, got dtype {mu.dtype}")
-    mu = xp.astype(mu, xp.float64)
+    mu = as_real_float64(mu, xp, "mu", "mu")
     if mu.ndim != 1 or mu.shape[0] < 2:
         raise ValueError(f"`mu` must be a vector of length >= 2, got shape {tuple(mu.shape)}")
     nrm = float(xp.sqrt(xp.sum(mu * mu)))
@@ -51,19 +48,25 @@ def validate_kappa(kappa):
     return k
 
 
+def as_real_float64(a, xp, name, other):
+    """``a`` as a float64 array of ``xp``; ``TypeError`` if it comes from another array
+    library than ``other`` (the argument that fixed ``xp``) or is not real."""
+    if hasattr(a, "shape"):
+        axp = array_namespace(a)
+        if not (axp is xp or (is_numpy_namespace(axp) and is_numpy_namespace(xp))):
+            raise TypeError(f"`{name}` must come from the same array library as `{other}`")
+    a = xp.asarray(a)
+    if not xp.isdtype(a.dtype, ("integral", "real floating")):
+        raise TypeError(f"`{name}` must be real, got dtype {a.dtype}")
+    return a if a.dtype == xp.float64 else xp.astype(a, xp.float64)
+
+
 def validate_weights(weights, n, xp):
     """Sample weights: ``None`` (unweighted, returned as ``None``) or a finite non-negative
     ``(n,)`` float64 array of ``xp`` with a positive sum."""
     if weights is None:
         return None
-    if hasattr(weights, "shape"):
-        wxp = array_namespace(weights)
-        if not (wxp is xp or (is_numpy_namespace(wxp) and is_numpy_namespace(xp))):
-            raise TypeError("`weights` must come from the same array library as `x`")
-    w = xp.asarray(weights)
-    if not xp.isdtype(w.dtype, ("integral", "real floating")):
-        raise TypeError(f"`weights` must be real, got dtype {w.dtype}")
-    w = xp.astype(w, xp.float64)
+    w = as_real_float64(weights, xp, "weights", "x")
     if w.ndim != 1 or w.shape[0] != n:
         raise ValueError(f"`weights` must have shape ({n},), got {tuple(w.shape)}")
     if not bool(xp.all(xp.isfinite(w))) or bool(xp.any(w < 0)):
@@ -86,11 +89,7 @@ def check_row_norms(norms, name="x"):
 def as_data_matrix(x, p=None, name="x"):
     """``x`` as a float64 ``(n, p)`` array of its namespace, with ``xp``."""
     xp = array_namespace(x)
-    x = xp.asarray(x)
-    if not xp.isdtype(x.dtype, ("integral", "real floating")):
-        raise TypeError(f"`{name}` must be real, got dtype {x.dtype}")
-    if x.dtype != xp.float64:
-        x = xp.astype(x, xp.float64)
+    x = as_real_float64(x, xp, name, name)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
         raise ValueError(f"`{name}` must be an (n, p) array with n >= 1 and p >= 2, got shape "
                          f"{tuple(x.shape)}")

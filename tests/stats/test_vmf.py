@@ -250,3 +250,35 @@ def test_frozen_class_attributes():
     d = vonmises_fisher(np.eye(1, 4)[0], 2)
     assert isinstance(d, vonmises_fisher_frozen)
     assert d.dim == 4 and d.kappa == 2.0
+
+
+# --------------------------------------------------------------------------- properties
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=25, deadline=None)
+@given(p=st.integers(2, 12), kappa=st.floats(0.0, 1e4), seed=st.integers(0, 2**31 - 1))
+def test_rotation_invariance(p, kappa, seed):
+    """logpdf(Qx; Q mu) = logpdf(x; mu) and fit(X Q^T) = (Q mu_hat, kappa_hat)."""
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
+    mu = _unit(p, seed % 1000)
+    x = vonmises_fisher(mu, kappa).rvs(64, random_state=rng)
+    a = vonmises_fisher(mu, kappa).logpdf(x)
+    b = vonmises_fisher(Q @ mu, kappa).logpdf(x @ Q.T)
+    np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * (1 + kappa))
+    mu1, k1 = vonmises_fisher.fit(x)
+    mu2, k2 = vonmises_fisher.fit(x @ Q.T)
+    assert k2 == pytest.approx(k1, rel=1e-9)
+    np.testing.assert_allclose(mu2, Q @ mu1, atol=1e-9)
+
+
+def test_fit_weights_and_rvs_random_states(xp):
+    x = vonmises_fisher(np.eye(1, 4)[0], 6.0).rvs(50, random_state=np.random.RandomState(1))
+    w = np.linspace(0.5, 2.0, 50)
+    mu_ref, k_ref = vonmises_fisher.fit(x, weights=w)
+    mu, k = vonmises_fisher.fit(xp.asarray(x), weights=xp.asarray(w))
+    assert k == pytest.approx(k_ref, rel=1e-13)
+    xp_assert_close(mu, xp.asarray(mu_ref), rtol=1e-13)
+    assert tuple(vonmises_fisher(xp.asarray(np.eye(1, 4)[0]), 1.0).rvs(0).shape) == (0, 4)
