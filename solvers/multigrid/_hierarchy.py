@@ -171,7 +171,7 @@ class GeometricMultigrid:
             _, x0, shape0 = A._check_vector(x0, "x0")
             if shape0 != shape:
                 raise ValueError(f"`x0` must have the shape of `b` {shape}, got {shape0}")
-            x0 = xp.astype(x0, b.dtype)
+            x0 = xp.astype(x0, b.dtype, copy=False)
         return xp, b, x0, shape, self._context(xp, b.dtype, b)
 
     # -- cycles --------------------------------------------------------------------------
@@ -210,7 +210,7 @@ class GeometricMultigrid:
         xp, be = ctx.xp, ctx.backend
 
         def apply(r):
-            f = to_padded(xp, xp.astype(r, ctx.dtype), layout)
+            f = to_padded(xp, xp.astype(r, ctx.dtype, copy=False), layout)
             u = self._cycle(ctx, 0, be.zeros(layout, ctx.dtype, r), f, cycle, symmetric)
             return from_padded(xp, u, layout, tuple(r.shape))
 

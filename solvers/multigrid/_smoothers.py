@@ -40,7 +40,7 @@ class _Smoother:
         _, b, _ = A._check_vector(b, "b")
         bs = A._bind(xp, x.dtype, x)
         u = to_padded(xp, x, A._layout)
-        f = to_padded(xp, xp.astype(b, x.dtype), A._layout)
+        f = to_padded(xp, xp.astype(b, x.dtype, copy=False), A._layout)
         return from_padded(xp, self(bs, u, f, sweeps, True), A._layout, shape)
 
     def __repr__(self):

@@ -158,7 +158,7 @@ class StencilOperator:
             raise ValueError(f"`{name}` must have shape {self.grid_shape} or ({self.shape[0]},), "
                              f"got {shape}")
         dtype = x.dtype if self._coef is None else xp.result_type(x.dtype, self._coef.dtype)
-        return xp, xp.astype(x, dtype), shape
+        return xp, xp.astype(x, dtype, copy=False), shape
 
     def matvec(self, x):
         """``A @ x`` for ``x`` flat ``(N,)`` or grid-shaped; the result has ``x``'s shape."""

@@ -1,0 +1,135 @@
+"""solvers.multigrid: setup, cycles and solves on the Poisson problem; convergence tracking."""
+
+import time
+import tracemalloc
+
+import numpy as np
+
+from solvers.multigrid import GeometricMultigrid, diffusion, poisson
+
+def _shape(dim, n):
+    return (n, n) if dim == "2d" else (n, n, n)
+
+
+class PoissonSolve:
+    """Setup, one V(2,1) cycle and a full solve to rtol 1e-8 (random right-hand side)."""
+
+    params = [["2d-255", "2d-1023", "3d-63", "3d-127"], ["V", "V+cg"]]
+    param_names = ["problem", "method"]
+    timeout = 120
+
+    def setup(self, problem, method):
+        dim, n = problem.split("-")
+        self.shape = _shape(dim, int(n))
+        self.A = poisson(self.shape)
+        self.b = np.random.default_rng(0).standard_normal(self.shape)
+        self.accel = "cg" if method == "V+cg" else None
+        self.ml = GeometricMultigrid(self.A)
+        self.ml.solve(self.b, maxiter=1)            # compile / warm the kernels
+
+    def time_setup(self, problem, method):
+        GeometricMultigrid(self.A)
+
+    def time_cycle(self, problem, method):
+        self.ml.solve(self.b, maxiter=1, rtol=0.0, accel=self.accel)
+
+    def time_setup_and_solve(self, problem, method):
+        GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel=self.accel)
+
+    def peakmem_setup_and_solve(self, problem, method):
+        GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel=self.accel)
+
+    def track_iterations(self, problem, method):
+        return self.ml.solve(self.b, rtol=1e-8, accel=self.accel, return_info=True)[1].nit
+
+    track_iterations.unit = "iterations"
+
+    def track_peak_memory_in_fine_arrays(self, problem, method):
+        """Peak NumPy allocation during setup + solve, in fine-grid float64 arrays."""
+        tracemalloc.start()
+        GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel=self.accel)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+        return peak / (8 * self.A.shape[0])
+
+    track_peak_memory_in_fine_arrays.unit = "fine-grid arrays"
+
+
+class CycleCost:
+    """One V(2,1) cycle measured in residual evaluations of the fine grid (about 10 ideal)."""
+
+    params = [["2d-1023", "3d-127"]]
+    param_names = ["problem"]
+    timeout = 120
+
+    def setup(self, problem):
+        dim, n = problem.split("-")
+        shape = _shape(dim, int(n))
+        self.A = poisson(shape)
+        self.b = np.random.default_rng(0).standard_normal(shape)
+        self.ml = GeometricMultigrid(self.A)
+        self.ml.solve(self.b, maxiter=1)
+
+    def _best(self, fn, repeat=5):
+        best = np.inf
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            fn()
+            best = min(best, time.perf_counter() - t0)
+        return best
+
+    def track_cycle_in_matvecs(self, problem):
+        cycle = self._best(lambda: self.ml.solve(self.b, maxiter=1, rtol=0.0))
+        matvec = self._best(lambda: self.A @ self.b)
+        return cycle / matvec
+
+    track_cycle_in_matvecs.unit = "matvecs"
+
+
+class ConvergenceFactor:
+    """Residual reduction per cycle (cycles 6-15, random initial error): accuracy regressions."""
+
+    params = [["2d", "3d"], ["rbgs", "jacobi", "chebyshev"], ["V", "W", "F"]]
+    param_names = ["dim", "smoother", "cycle"]
+
+    def setup(self, dim, smoother, cycle):
+        self.shape = _shape(dim, 63 if dim == "2d" else 31)
+        self.ml = GeometricMultigrid(poisson(self.shape), smoother=smoother)
+        self.x0 = np.random.default_rng(0).standard_normal(self.shape)
+
+    def track_convergence_factor(self, dim, smoother, cycle):
+        _, info = self.ml.solve(np.zeros(self.shape), self.x0, rtol=0.0, maxiter=15,
+                                cycle=cycle, return_info=True)
+        r = info.residuals
+        return float((r[15] / r[5]) ** 0.1)
+
+    track_convergence_factor.unit = "residual reduction per cycle"
+
+
+class JumpingCoefficients:
+    """CG iterations to 1e-8 with the symmetric V-cycle, 2-D 255^2, high-contrast coefficients."""
+
+    params = [["smooth", "inclusion", "checkerboard"]]
+    param_names = ["coefficient"]
+
+    def setup(self, coefficient):
+        n = 255
+        t = (np.arange(n + 1) + 0.5) / (n + 1)
+        X, Y = np.meshgrid(t, t, indexing="ij")
+        if coefficient == "smooth":
+            a = 1 + 0.9 * np.sin(2 * np.pi * X) * np.sin(2 * np.pi * Y)
+        elif coefficient == "inclusion":
+            a = np.where((X > 1 / 3) & (X < 2 / 3) & (Y > 1 / 3) & (Y < 2 / 3), 1e3, 1.0)
+        else:
+            a = np.where((np.floor(4 * X) + np.floor(4 * Y)) % 2 == 0, 1.0, 1e4)
+        self.A = diffusion(a, location="cell")
+        self.b = np.random.default_rng(0).standard_normal((n, n))
+
+    def track_cg_iterations(self, coefficient):
+        ml = GeometricMultigrid(self.A)
+        return ml.solve(self.b, rtol=1e-8, accel="cg", return_info=True)[1].nit
+
+    track_cg_iterations.unit = "iterations"
+
+    def time_setup_and_solve(self, coefficient):
+        GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel="cg")
