@@ -76,18 +76,20 @@ class XPBackend:
         r = f[bs.layout.interior] - self._stencil_sum(bs, u)
         return pad_interior(self.xp, r, bs.layout)
 
-    def jacobi(self, bs, u, f, omega):
+    def _correction(self, bs, u, f, omega):
+        """``omega D^{-1} (f - A u)`` on the interior."""
         inner = bs.layout.interior
         inv_diag = bs.inv_diag if isinstance(bs.inv_diag, float) else bs.inv_diag[inner]
-        r = f[inner] - self._stencil_sum(bs, u)
-        return pad_interior(self.xp, u[inner] + (omega * inv_diag) * r, bs.layout)
+        return (omega * inv_diag) * (f[inner] - self._stencil_sum(bs, u))
+
+    def jacobi(self, bs, u, f, omega):
+        new = u[bs.layout.interior] + self._correction(bs, u, f, omega)
+        return pad_interior(self.xp, new, bs.layout)
 
     def colour_sweep(self, bs, u, f, colour, omega):
-        xp, inner = self.xp, bs.layout.interior
-        inv_diag = bs.inv_diag if isinstance(bs.inv_diag, float) else bs.inv_diag[inner]
-        r = f[inner] - self._stencil_sum(bs, u)
-        new = xp.where(bs.masks[colour], u[inner] + (omega * inv_diag) * r, u[inner])
-        return pad_interior(xp, new, bs.layout)
+        inner = u[bs.layout.interior]
+        new = self.xp.where(bs.masks[colour], inner + self._correction(bs, u, f, omega), inner)
+        return pad_interior(self.xp, new, bs.layout)
 
     # -- transfers -----------------------------------------------------------------------
     def restrict(self, rf, fine, coarse):

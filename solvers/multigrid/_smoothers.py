@@ -19,6 +19,12 @@ from ._grid import from_padded, pad_interior, to_padded
 __all__ = ["Jacobi", "RedBlackGaussSeidel", "Chebyshev", "make_smoother"]
 
 
+def _check_omega(omega):
+    if omega is not None and not (isinstance(omega, numbers.Real) and 0 < omega < 2):
+        raise ValueError(f"`omega` must be in (0, 2), got {omega!r}")
+    return omega
+
+
 class _Smoother:
     name = ""
 
@@ -61,9 +67,7 @@ class Jacobi(_Smoother):
     name = "jacobi"
 
     def __init__(self, omega=None):
-        if omega is not None and not (isinstance(omega, numbers.Real) and 0 < omega < 2):
-            raise ValueError(f"`omega` must be in (0, 2), got {omega!r}")
-        self.omega = omega
+        self.omega = _check_omega(omega)
 
     def __call__(self, bs, u, f, sweeps, forward):
         d = bs.layout.ndim
@@ -94,9 +98,7 @@ class RedBlackGaussSeidel(_Smoother):
     _DEFAULT_OMEGA = {1: 1.0, 2: 1.1, 3: 1.15}
 
     def __init__(self, omega=None):
-        if omega is not None and not (isinstance(omega, numbers.Real) and 0 < omega < 2):
-            raise ValueError(f"`omega` must be in (0, 2), got {omega!r}")
-        self.omega = omega
+        self.omega = _check_omega(omega)
 
     def __call__(self, bs, u, f, sweeps, forward):
         omega = self.omega if self.omega is not None else self._DEFAULT_OMEGA[bs.layout.ndim]
