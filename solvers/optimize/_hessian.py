@@ -243,20 +243,29 @@ def _diag_matrix(xp, h):
     return xp.eye(d, dtype=h.dtype) * h[None, :]
 
 
-def _lowrank_solve(problem, U, D0, lam, g):
+def _lowrank_dense(xp, U, D0):
+    """The dense matrix ``U U^T + diag(D0)``."""
+    d = U.shape[0]
+    H = U @ xp.matrix_transpose(U)
+    if D0 is not None:
+        H = H + (_diag_matrix(xp, D0) if hasattr(D0, "shape") else D0 * xp.eye(d, dtype=H.dtype))
+    return H
+
+
+def _lowrank_solve(problem, U, D0, lam, g, dense_cache):
     """Solve ``(D0 + U U^T + lam B) s = g`` for a diagonal or identity ``B``.
 
     ``U`` is ``(d, k)``, ``D0`` a scalar or ``(d,)`` (``None`` = 0). Woodbury when ``k < d``
-    (an ``O(d k^2)`` solve), a dense Cholesky otherwise or when ``B`` is dense.
+    (an ``O(d k^2)`` solve), a dense Cholesky otherwise or when ``B`` is dense; the dense matrix
+    is formed once per update and kept in the list ``dense_cache``.
     """
     xp = problem.xp
     metric = problem.metric
     d, k = U.shape
     if metric.kind == "dense" or k >= d:
-        H = U @ xp.matrix_transpose(U)
-        if D0 is not None:
-            H = H + (_diag_matrix(xp, D0) if hasattr(D0, "shape") else D0 * xp.eye(d, dtype=H.dtype))
-        return _dense_solve(problem, H, lam, g)
+        if not dense_cache:
+            dense_cache.append(_lowrank_dense(xp, U, D0))
+        return _dense_solve(problem, dense_cache[0], lam, g)
     b = 1.0 if metric.kind == "identity" else metric.diag
     D = lam * b
     if D0 is not None:
@@ -310,6 +319,7 @@ class LowRankPlusDiagonal(HessianApproximation):
         if U.ndim != 2 or U.shape[0] != d:
             raise ValueError(f"the low-rank factor must have shape ({d}, k), got {tuple(U.shape)}")
         self.U, self.D = U, D
+        self._dense = []
 
     def update(self, x, f, g):
         D = self.diag(x) if callable(self.diag) else self.diag
@@ -318,7 +328,7 @@ class LowRankPlusDiagonal(HessianApproximation):
 
     def solve(self, lam, g):
         self.nsolve += 1
-        return _lowrank_solve(self.problem, self.U, self.D, lam, g)
+        return _lowrank_solve(self.problem, self.U, self.D, lam, g, self._dense)
 
 
 class GaussNewton(LowRankPlusDiagonal):

@@ -1,0 +1,138 @@
+"""Hessian approximations: each solve(lam, g) against a dense solve of (H + lam B) s = g."""
+
+import numpy as np
+import pytest
+
+from solvers._array_api import from_numpy, to_numpy
+from solvers.optimize import (
+    DiagonalHessian,
+    EmpiricalFisher,
+    ExactHessian,
+    GaussNewton,
+    HessianVectorCG,
+    LazyHessian,
+    LowRankPlusDiagonal,
+    RankOneFisher,
+)
+from solvers.optimize._gns_core import Problem
+
+D = 7
+
+
+def _metric(kind, rng):
+    if kind == "identity":
+        return None, np.eye(D)
+    if kind == "diagonal":
+        b = rng.uniform(0.5, 2.0, D)
+        return b, np.diag(b)
+    M = rng.standard_normal((D, D))
+    B = M @ M.T + D * np.eye(D)
+    return B, B
+
+
+def _cases(rng):
+    M = rng.standard_normal((D, D))
+    H = M @ M.T / D
+    U = rng.standard_normal((D, 3))
+    J = rng.standard_normal((4, D))
+    w = rng.uniform(0.1, 1.0, 4)
+    G = rng.standard_normal((5, D))
+    h = rng.uniform(0.1, 2.0, D)
+    u = rng.standard_normal(D)
+    return {
+        "exact": (lambda: ExactHessian(lambda x: H), H),
+        "lazy-eigh": (lambda: LazyHessian(lambda x: H, every=3, factorization="eigh"), H),
+        "lazy-cholesky": (lambda: LazyHessian(lambda x: H, every=3, factorization="cholesky"),
+                          H),
+        "diagonal": (lambda: DiagonalHessian(lambda x: h), np.diag(h)),
+        "diagonal-from-hess": (lambda: DiagonalHessian(), np.diag(np.diag(H))),
+        "gauss-newton": (lambda: GaussNewton(lambda x: None, lambda x: J, lambda r: w),
+                         J.T @ np.diag(w) @ J),
+        "gauss-newton-identity": (lambda: GaussNewton(None, lambda x: J), J.T @ J),
+        "gauss-newton-dense-w": (lambda: GaussNewton(None, lambda x: J,
+                                                     lambda r: np.diag(w) + 0.1),
+                                 J.T @ (np.diag(w) + 0.1) @ J),
+        "empirical-fisher": (lambda: EmpiricalFisher(lambda x: G, diag=0.3),
+                             G.T @ G / 5 + 0.3 * np.eye(D)),
+        "rank-one": (lambda: RankOneFisher(2.5, vector=lambda x: u), 2.5 * np.outer(u, u)),
+        "low-rank+diag": (lambda: LowRankPlusDiagonal(lambda x: U, diag=lambda x: h),
+                          U @ U.T + np.diag(h)),
+        "cg": (lambda: HessianVectorCG(lambda x, v: H @ v, rtol=1e-12), H),
+        "pcg": (lambda: HessianVectorCG(lambda x, v: H @ v, rtol=1e-12,
+                                        preconditioner=LazyHessian(lambda x: H + 0.1 * np.eye(D),
+                                                                   every=100)), H),
+    }
+
+
+@pytest.mark.parametrize("metric_kind", ["identity", "diagonal", "dense"])
+@pytest.mark.parametrize("name", ["exact", "lazy-eigh", "lazy-cholesky", "diagonal",
+                                  "diagonal-from-hess", "gauss-newton", "gauss-newton-identity",
+                                  "gauss-newton-dense-w", "empirical-fisher", "rank-one",
+                                  "low-rank+diag", "cg", "pcg"])
+def test_solve_matches_dense(name, metric_kind, rng):
+    make, H = _cases(rng)[name]
+    metric, B = _metric(metric_kind, rng)
+    x = rng.standard_normal(D)
+    problem = Problem(lambda x: 0.0, x, (), lambda x: x, lambda x: H, None, metric)
+    approx = make()
+    approx.bind(problem)
+    g = rng.standard_normal(D)
+    approx.update(x, 1.0, g)
+    for lam in (0.05, 1.0, 30.0):
+        s = approx.solve(lam, g)
+        expected = np.linalg.solve(H + lam * B, g)
+        np.testing.assert_allclose(s, expected, rtol=1e-8, atol=1e-10)
+
+
+def test_indefinite_gives_none(rng):
+    H = np.diag([1.0, -2.0, 3.0])
+    problem = Problem(lambda x: 0.0, np.zeros(3), (), lambda x: x, lambda x: H, None, None)
+    for approx in (ExactHessian(), LazyHessian(every=2, factorization="eigh"),
+                   LazyHessian(every=2, factorization="cholesky"), DiagonalHessian(),
+                   HessianVectorCG(rtol=1e-10)):
+        approx.bind(problem)
+        approx.update(np.zeros(3), 0.0, np.ones(3))
+        assert approx.solve(1.0, np.ones(3)) is None, type(approx).__name__
+        assert approx.solve(2.5, np.ones(3)) is not None, type(approx).__name__
+
+
+def test_lazy_rebuild_period(rng):
+    calls = []
+
+    def hess(x):
+        calls.append(1)
+        return np.eye(3)
+
+    approx = LazyHessian(hess, every=3)
+    approx.bind(Problem(lambda x: 0.0, np.zeros(3), (), lambda x: x, None, None, None))
+    built = [approx.update(np.zeros(3), 0.0, np.ones(3)) for _ in range(7)]
+    assert built == [True, False, False, True, False, False, True] and len(calls) == 3
+
+
+@pytest.mark.parametrize("name", ["exact", "lazy-eigh", "gauss-newton", "empirical-fisher",
+                                  "rank-one", "low-rank+diag", "cg"])
+def test_generic_backend(name, xp, rng):
+    make_np, H = _cases(rng)[name]
+    approx = make_np()
+    # rebuild the callables so that they return arrays of the tested namespace
+    conv = (lambda a: from_numpy(a, xp))
+    for attr in ("hess", "factor", "diag", "hessp", "vector", "outer_hess"):
+        fn = getattr(approx, attr, None)
+        if callable(fn):
+            setattr(approx, attr, (lambda f: (lambda *a: _conv_out(f(*[to_numpy(t) for t in a]),
+                                                                   conv)))(fn))
+    x = from_numpy(rng.standard_normal(D), xp)
+    g = from_numpy(rng.standard_normal(D), xp)
+    problem = Problem(lambda x: 0.0, x, (), lambda x: x, None, None, None)
+    approx.bind(problem)
+    approx.update(x, 1.0, g)
+    s = approx.solve(0.7, g)
+    assert type(s) is type(x)
+    np.testing.assert_allclose(to_numpy(s), np.linalg.solve(H + 0.7 * np.eye(D), to_numpy(g)),
+                               rtol=1e-8, atol=1e-10)
+
+
+def _conv_out(value, conv):
+    if isinstance(value, np.ndarray):
+        return conv(value)
+    return value
