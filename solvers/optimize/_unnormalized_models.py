@@ -78,6 +78,65 @@ class ExponentialFamily:
         cell = math.prod((hi - lo) / (num - 1) for lo, hi in bounds)
         return logsumexp(xp, lp) + math.log(cell)
 
+    def nll_grid(self, theta, data, bounds, num=201):
+        r"""Exact negative log-likelihood :math:`-\overline{\log\tilde p(x)} + \log Z(\theta)`
+        of the rows of ``data``, with :math:`Z` by :meth:`log_normalizer_grid` (a float)."""
+        xp = array_namespace(theta, data)
+        return (float(-xp.mean(self.log_p_tilde(data, theta)))
+                + float(self.log_normalizer_grid(theta, bounds, num)))
+
+    def mle_grid(self, data, bounds, num=201, theta0=None, gtol=1e-9):
+        r"""Reference maximum-likelihood estimate by deterministic optimization of the exact NLL.
+
+        SciPy's ``trust-exact`` Newton method (on the host, in NumPy) on :meth:`nll_grid` with
+        its exact gradient :math:`\mathbb{E}_{p_\theta}[T] - \overline{T(x)}` and Hessian
+        :math:`\mathrm{Cov}_{p_\theta}[T]` (expectations by the same grid; the NLL is convex).
+        Meant as the reference of tests and benchmarks in ``d <= 3``.
+
+        Returns
+        -------
+        res : scipy.optimize.OptimizeResult
+            From :func:`scipy.optimize.minimize`; ``res.x`` is the NumPy MLE, ``res.fun`` the
+            NLL.
+        """
+        import numpy as np
+        from scipy.optimize import minimize
+
+        from .._array_api import to_numpy
+
+        data = np.asarray(to_numpy(data), dtype=float)
+        if data.ndim == 1:
+            data = data[:, None]
+        grid = to_numpy(self.grid(bounds, num))
+        t_data = np.asarray(to_numpy(self.statistic(data))).mean(axis=0)
+        t_grid = np.asarray(to_numpy(self.statistic(grid)))
+        base = 0.0 if self.base_energy is None else np.asarray(to_numpy(self.base_energy(grid)))
+        base_data = (0.0 if self.base_energy is None
+                     else float(np.mean(to_numpy(self.base_energy(data)))))
+        log_cell = math.log(math.prod((hi - lo) / (num - 1) for lo, hi in bounds))
+
+        def moments(theta):
+            lp = t_grid @ theta - base
+            m = lp.max()
+            w = np.exp(lp - m)
+            log_z = m + math.log(w.sum()) + log_cell
+            w /= w.sum()
+            mean = w @ t_grid
+            return log_z, w, mean
+
+        def fun_and_grad(theta):
+            log_z, _, mean = moments(theta)
+            return -(t_data @ theta - base_data) + log_z, mean - t_data
+
+        def hess(theta):  # the covariance of T under p_theta: the NLL is convex
+            _, w, mean = moments(theta)
+            r = t_grid - mean
+            return (w[:, None] * r).T @ r
+
+        x0 = np.zeros(t_grid.shape[1]) if theta0 is None else np.asarray(to_numpy(theta0), float)
+        return minimize(fun_and_grad, x0, jac=True, hess=hess, method="trust-exact",
+                        options={"gtol": gtol, "maxiter": 500})
+
     def grid(self, bounds, num, xp=None):
         """The ``num ** d`` points of the tensor grid over ``bounds``, shape ``(num ** d, d)``."""
         d = len(bounds)

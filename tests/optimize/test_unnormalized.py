@@ -120,8 +120,7 @@ def test_density_2d_meco_beats_nce(sample):
     noise = FittedGaussianNoise(x)
 
     def test_nll(theta):
-        log_z = float(model.log_normalizer_grid(theta, [(-8.0, 8.0)] * 2, num=161))
-        return float(-np.mean(model.log_p_tilde(x_test, theta))) + log_z
+        return model.nll_grid(theta, x_test, [(-8.0, 8.0)] * 2, num=161)
 
     nll0 = test_nll(np.zeros(36))
     for lr in (1.0, 3.0):
@@ -159,6 +158,14 @@ def test_exponential_family_grid_normalizer():
     assert abs(got - exact) < 1e-10
     with pytest.raises(ValueError, match="bounds"):
         model.log_normalizer_grid(theta, [(-1.0, 1.0)])
+    # the reference MLE of the location family is the sample mean (scaled by s^2 in theta)
+    x = np.random.default_rng(5).normal([1.0, -2.0], s, size=(3000, 2))
+    ref = model.mle_grid(x, [(-14.0, 14.0)] * 2, num=241)
+    assert ref.success
+    np.testing.assert_allclose(ref.x, x.mean(axis=0), atol=1e-8)
+    exact_nll = (math.log(2 * math.pi * s ** 2)
+                 + float(np.mean(np.sum((x - x.mean(axis=0)) ** 2, axis=1))) / (2 * s ** 2))
+    assert abs(model.nll_grid(ref.x, x, [(-14.0, 14.0)] * 2, num=241) - exact_nll) < 1e-9
 
 
 def test_noises():
