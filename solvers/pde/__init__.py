@@ -1,3 +1,35 @@
-"""solvers.pde (public names are added by its issue)."""
+"""Gaussian-process PDE solvers on Kronecker grids (GP-HM, Fang et al., ICLR 2024).
 
-__all__ = []
+Kernels (module ``solvers.pde.kernels``)
+    SpectralMixture   Gaussian-mixture spectrum x cosine kernel, analytic derivatives
+    StudentTMixture   Matérn envelope x cosine (Student-t mixture spectrum)
+    RBF               squared-exponential kernel
+    Matern            Matérn kernel, nu in {1/2, 3/2, 5/2}
+Problems and grids
+    KroneckerGrid     tensor grid on a box (uniform constructor, boundary/interior indices)
+    PDEProblem        constant-coefficient operator + nonlinearity + Dirichlet data on a box
+    gphm_benchmarks   the eleven GP-HM benchmark problems with exact solutions
+Solver
+    solve_pde         GP collocation with a fixed kernel (fast diagonalization / GMRES)
+    PDESolution       grid values, GP mean and derivatives anywhere, errors, diagnostics
+"""
+
+from . import kernels
+from ._benchmarks import gphm_benchmarks
+from ._grid import KroneckerGrid
+from ._problem import PDEProblem
+from ._solve import PDESolution, solve_pde
+from .kernels import RBF, Matern, SpectralMixture, StudentTMixture
+
+__all__ = [
+    "kernels",
+    "SpectralMixture",
+    "StudentTMixture",
+    "RBF",
+    "Matern",
+    "KroneckerGrid",
+    "PDEProblem",
+    "gphm_benchmarks",
+    "solve_pde",
+    "PDESolution",
+]

@@ -1,0 +1,217 @@
+"""GP collocation on Kronecker grids: per-axis differentiation matrices and the interior system.
+
+For a product kernel ``k(x, x') = prod_j k_j(x_j, x'_j)`` on a tensor grid the GP conditional
+mean interpolates grid values ``U`` as ``u(x) = k(x, X) C^{-1} vec(U)`` with
+``C = K_1 ⊗ ... ⊗ K_d``, so its derivatives at the nodes are
+``d^r_j u = (I ⊗ .. ⊗ D_j^(r) ⊗ .. ⊗ I) vec(U)`` with ``D_j^(r) = K_j^(r) K_j^{-1}``, where
+``K_j^(r)[a, b] = d^r/dx^r k_j(x_a, x_b)``. This module builds those matrices by a symmetric
+eigendecomposition of ``K_j + jitter * k_j(0) * I`` (never an explicit inverse) and assembles
+the collocation operator ``L = sum_alpha c_alpha ⊗_j D_j^(alpha_j)``, its restriction to
+interior nodes and the contribution of the boundary values.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .._array_api import array_namespace
+
+__all__ = ["GramFactor", "CollocationSystem", "apply_along_axis"]
+
+
+def apply_along_axis(xp, A, U, axis):
+    """``U ×_axis A``: multiply every 1-D fibre of ``U`` along ``axis`` by the matrix ``A``."""
+    shape = tuple(U.shape)
+    n = shape[axis]
+    before = math.prod(shape[:axis])
+    after = math.prod(shape[axis + 1:])
+    U3 = xp.reshape(U, (before, n, after))
+    out = xp.matmul(A, U3)
+    new_shape = shape[:axis] + (int(A.shape[0]),) + shape[axis + 1:]
+    return xp.reshape(out, new_shape)
+
+
+class GramFactor:
+    """Symmetric eigendecomposition of ``K + jitter * variance * I`` for one axis.
+
+    Parameters
+    ----------
+    K : array, shape (n, n)
+        Kernel Gram matrix (symmetric positive semi-definite).
+    variance : float
+        ``k(0)``; the jitter is relative to it.
+    jitter : float
+        Relative diagonal regularization.
+
+    Attributes
+    ----------
+    eigenvalues, eigenvectors : arrays
+        Of the regularized matrix.
+    condition : float
+        Its 2-norm condition number.
+    """
+
+    def __init__(self, K, variance, jitter):
+        xp = array_namespace(K)
+        lam, V = xp.linalg.eigh(K)
+        floor = float(jitter) * float(variance)
+        # eigenvalues of a PSD matrix that come out negative are rounding noise: clip them,
+        # then add the jitter (identical to adding jitter * I before the decomposition)
+        lam = xp.where(lam > 0, lam, xp.zeros_like(lam)) + floor
+        self._xp = xp
+        self.eigenvalues = lam
+        self.eigenvectors = V
+        self.condition = float(xp.max(lam)) / float(xp.min(lam))
+
+    def solve_right(self, B):
+        """``B (K + eps I)^{-1}`` for ``B`` of shape ``(m, n)``."""
+        xp, V = self._xp, self.eigenvectors
+        return xp.matmul(xp.matmul(B, V) / self.eigenvalues, xp.matrix_transpose(V))
+
+    def solve(self, B):
+        """``(K + eps I)^{-1} B`` for ``B`` of shape ``(n, ...)``."""
+        xp, V = self._xp, self.eigenvectors
+        T = xp.matmul(xp.matrix_transpose(V), B)
+        lam = xp.reshape(self.eigenvalues, (-1,) + (1,) * (B.ndim - 1))
+        return xp.matmul(V, T / lam)
+
+
+class CollocationSystem:
+    """The GP collocation discretization of a constant-coefficient operator on a tensor grid.
+
+    Parameters
+    ----------
+    kernels : sequence of 1-D kernels
+        One per axis (from :mod:`solvers.pde.kernels`).
+    grid : KroneckerGrid
+    operator : dict
+        Multi-index -> coefficient (validated, e.g. ``PDEProblem.operator``).
+    jitter : float
+        Relative jitter of every axis' Gram matrix.
+
+    Attributes
+    ----------
+    factors : list of GramFactor
+        Per-axis factorizations of ``K_j + jitter * k_j(0) * I``.
+    diff : list of dict
+        ``diff[j][r]`` is the differentiation matrix ``D_j^(r)`` (``r`` = 1, 2 as needed).
+    interior : tuple of slices
+        The interior block of the grid.
+    """
+
+    def __init__(self, kernels, grid, operator, jitter):
+        xp = grid.xp
+        self.xp = xp
+        self.grid = grid
+        self.kernels = tuple(kernels)
+        self.operator = dict(operator)
+        self.jitter = float(jitter)
+        self.interior = tuple(slice(1, n - 1) for n in grid.shape)
+        self.factors, self.diff = [], []
+        for j, (k, x) in enumerate(zip(self.kernels, grid.axes)):
+            orders = sorted({a[j] for a in self.operator if a[j] > 0})
+            same = self._same_axis(j)
+            if same is not None:  # identical kernel and nodes: reuse the factorization
+                F = self.factors[same]
+                missing = [r for r in orders if r not in self.diff[same]]
+                diff = {r: self.diff[same][r] for r in orders if r in self.diff[same]}
+            else:
+                F = GramFactor(k(x), k.variance, self.jitter)
+                missing, diff = orders, {}
+            diff.update({r: F.solve_right(k(x, x, dx=r)) for r in missing})
+            self.factors.append(F)
+            self.diff.append(diff)
+
+    def _same_axis(self, j):
+        """Index of an earlier axis with the same kernel and nodes, or None."""
+        kj, xj = self.kernels[j], self.grid.axes[j]
+        for i in range(j):
+            ki, xi = self.kernels[i], self.grid.axes[i]
+            if (type(ki) is type(kj) and getattr(ki, "nu", None) == getattr(kj, "nu", None)
+                    and ki.params.shape == kj.params.shape
+                    and bool((ki.params == kj.params).all()) and xi.shape == xj.shape
+                    and bool(self.xp.all(xi == xj))):
+                return i
+        return None
+
+    def gram_solve(self, U):
+        """``C^{-1} vec(U)`` with ``C = ⊗_j (K_j + eps_j I)``, by the per-axis eigenbases."""
+        xp = self.xp
+        d = U.ndim
+        for j, F in enumerate(self.factors):
+            U = apply_along_axis(xp, xp.matrix_transpose(F.eigenvectors), U, j)
+            lam = xp.reshape(F.eigenvalues, tuple(-1 if k == j else 1 for k in range(d)))
+            U = apply_along_axis(xp, F.eigenvectors, U / lam, j)
+        return U
+
+    # ----------------------------------------------------------------- operator pieces
+    def _term(self, alpha, U, restrict):
+        xp = self.xp
+        for j, r in enumerate(alpha):
+            if r:
+                D = self.diff[j][r]
+                if restrict:
+                    D = D[1:-1, 1:-1]
+                U = apply_along_axis(xp, D, U, j)
+        return U
+
+    def apply(self, U):
+        """The operator on the whole grid: ``L U`` (grid-shaped in, grid-shaped out)."""
+        out = None
+        for alpha, c in self.operator.items():
+            t = c * self._term(alpha, U, False)
+            out = t if out is None else out + t
+        return out
+
+    def apply_interior(self, V):
+        """The interior block ``L_II V`` for interior-shaped ``V``."""
+        out = None
+        for alpha, c in self.operator.items():
+            t = c * self._term(alpha, V, True)
+            out = t if out is None else out + t
+        return out
+
+    def boundary_contribution(self, H):
+        """``L_IB h_B``: the operator applied to the boundary values of ``H``, at interior nodes."""
+        xp = self.xp
+        mask = self.grid.boundary_mask()
+        Hb = xp.where(mask, H, xp.zeros_like(H))
+        return self.apply(Hb)[self.interior]
+
+    def kronecker_sum_factors(self):
+        """``(factors, shift)`` of the Kronecker-sum part of ``L_II``.
+
+        ``factors[j] = sum_r c_(r e_j) D_j^(r)[I, I]`` (a zero matrix when no term acts on
+        axis ``j`` alone) and ``shift = c_0``. Mixed terms are left out.
+        """
+        xp = self.xp
+        d = self.grid.ndim
+        shift = 0.0
+        factors = [None] * d
+        for alpha, c in self.operator.items():
+            axes = [j for j, r in enumerate(alpha) if r]
+            if not axes:
+                shift += c
+            elif len(axes) == 1:
+                j = axes[0]
+                block = c * self.diff[j][alpha[j]][1:-1, 1:-1]
+                factors[j] = block if factors[j] is None else factors[j] + block
+        for j, n in enumerate(self.grid.shape):
+            if factors[j] is None:
+                factors[j] = xp.zeros((n - 2, n - 2), dtype=xp.float64)
+        return factors, shift
+
+    @property
+    def is_kronecker_sum(self):
+        return all(sum(1 for r in a if r) <= 1 for a in self.operator)
+
+    def interior_dense(self):
+        """``L_II`` as a dense matrix (small grids only; for tests and diagnostics)."""
+        xp = self.xp
+        shape = tuple(n - 2 for n in self.grid.shape)
+        m = math.prod(shape)
+        E = xp.reshape(xp.eye(m, dtype=xp.float64), (m,) + shape)
+        cols = []
+        for i in range(m):
+            cols.append(xp.reshape(self.apply_interior(E[i, ...]), (-1,)))
+        return xp.stack(cols, axis=1)
