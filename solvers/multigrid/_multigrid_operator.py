@@ -152,7 +152,7 @@ class MultigridOperator:
     >>> bool(np.linalg.norm(e) < 1e-3)
     True
     >>> M.n_params
-    117
+    243
     """
 
     def __init__(self, grid_shape, *, levels, channels=(1, 1), pre=1, post=0, coarse_steps=None,
@@ -485,14 +485,22 @@ class MultigridOperator:
         if len(glead) != len(lead) or gbatch.shape[0] != batch.shape[0]:
             raise ValueError(f"`cotangent` must be shaped like the output, got "
                              f"{tuple(cotangent.shape)} for input {tuple(f.shape)}")
-        W = self._weights(xp)
-        tape, grads = {}, {}
-        self._forward(xp, W, 0, batch, tape)
-        fbar = self._backward(xp, W, 0, gbatch, tape, grads)
-        grad = xp.concat([xp.reshape(grads[key], (-1,)) for key, _ in self._spec])
+        _, tape = self._forward_taped(xp, batch)
+        grad, fbar = self._vjp_taped(xp, tape, gbatch)
         if input_grad:
             return grad, self._unbatch(xp, fbar, lead)
         return grad
+
+    def _forward_taped(self, xp, batch):
+        """Output for a ``(B, C_f, *grid)`` batch and the tape :meth:`_vjp_taped` needs."""
+        tape = {}
+        return self._forward(xp, self._weights(xp), 0, batch, tape), tape
+
+    def _vjp_taped(self, xp, tape, gbatch):
+        """Parameter gradient (flat) and input cotangent from a forward tape."""
+        grads = {}
+        fbar = self._backward(xp, self._weights(xp), 0, gbatch, tape, grads)
+        return xp.concat([xp.reshape(grads[key], (-1,)) for key, _ in self._spec]), fbar
 
     def __repr__(self):
         return (f"MultigridOperator(grid_shape={self.grid_shape}, levels={self.levels}, "
