@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, as_float_array, is_numpy_namespace
@@ -19,9 +18,8 @@ from ._compositional_common import (
     STATUS_MESSAGES,
     RandomSource,
     as_schedule,
-    call_callback,
     check_positive_int,
-    progress_bar,
+    iterate,
     scatter_rows,
 )
 
@@ -193,35 +191,21 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     step = _STEPS[method]
     state.initialize(method, init_batch)
     history = {"x": [], "v_norm": [], "n_samples": []} if return_history else None
-    bar = progress_bar(maxiter, progress, f"compositional ({method})")
-    status = 0
-    nit = 0
-    err = np.errstate(all="ignore") if is_numpy_namespace(xp) else _nullcontext()
-    try:
-        with err:
-            for t in range(1, maxiter + 1):
-                step(state, lr_fn(t), gamma_fn(t), beta_fn(t), batch_size)
-                nit = t
-                bar.update()
-                v_norm = float(xp.linalg.vector_norm(state.v))
-                if not (math.isfinite(v_norm) and bool(xp.all(xp.isfinite(state.x)))
-                        and bool(xp.all(xp.isfinite(state.u)))):
-                    status = 3
-                    break
-                if history is not None:
-                    history["x"].append(state.x)
-                    history["v_norm"].append(v_norm)
-                    history["n_samples"].append(state.n_samples)
-                if call_callback(callback, x=state.x, nit=t, u=state.u, v=state.v):
-                    status = 99
-                    break
-                if gtol is not None and v_norm <= gtol:
-                    status = 1
-                    break
-            else:
-                status = 2 if gtol is not None else 0
-    finally:
-        bar.close()
+
+    def one_step(t):
+        step(state, lr_fn(t), gamma_fn(t), beta_fn(t), batch_size)
+        v_norm = float(xp.linalg.vector_norm(state.v))
+        finite = (math.isfinite(v_norm) and bool(xp.all(xp.isfinite(state.x)))
+                  and bool(xp.all(xp.isfinite(state.u))))
+        if finite and history is not None:
+            history["x"].append(state.x)
+            history["v_norm"].append(v_norm)
+            history["n_samples"].append(state.n_samples)
+        return v_norm, finite, dict(x=state.x, nit=t, u=state.u, v=state.v)
+
+    status, nit = iterate(one_step, maxiter, numpy_errors=is_numpy_namespace(xp),
+                          callback=callback, gtol=gtol, progress=progress,
+                          desc=f"compositional ({method})")
     fun = float(outer(state.u)) if (outer is not None and status != 3) else math.nan
     res = OptimizeResult(x=state.x, u=state.u, v=state.v, fun=fun, nit=nit,
                          n_samples=state.n_samples, n_inner_calls=state.n_inner_calls,
@@ -230,14 +214,6 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     if history is not None:
         res.history = history
     return res
-
-
-class _nullcontext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _State:

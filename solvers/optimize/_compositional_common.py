@@ -6,6 +6,7 @@ standard does not provide (``logsumexp``, row scatter). Nothing here is public.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import numbers
 
@@ -22,6 +23,7 @@ __all__ = [
     "scatter_rows",
     "call_callback",
     "progress_bar",
+    "iterate",
     "STATUS_MESSAGES",
 ]
 
@@ -171,3 +173,34 @@ def progress_bar(total, enabled, desc):
     except ImportError:  # pragma: no cover - tqdm is optional
         return _NoBar()
     return tqdm(total=total, desc=desc, leave=False)
+
+
+def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
+    """The iteration driver shared by the stochastic methods.
+
+    ``step(t) -> (v_norm, finite, fields)`` does iteration ``t`` (1-based) and returns the norm
+    of the gradient estimate, whether everything stayed finite, and the fields handed to
+    ``callback``. Returns ``(status, nit)`` with the codes of :data:`STATUS_MESSAGES`; NumPy
+    floating-point warnings are silenced when ``numpy_errors`` (overflow becomes status 3).
+    """
+    bar = progress_bar(maxiter, progress, desc)
+    errors = np.errstate(all="ignore") if numpy_errors else contextlib.nullcontext()
+    status, nit = (2 if gtol is not None else 0), 0
+    try:
+        with errors:
+            for t in range(1, maxiter + 1):
+                v_norm, finite, fields = step(t)
+                nit = t
+                bar.update()
+                if not finite:
+                    status = 3
+                    break
+                if call_callback(callback, **fields):
+                    status = 99
+                    break
+                if gtol is not None and v_norm <= gtol:
+                    status = 1
+                    break
+    finally:
+        bar.close()
+    return status, nit

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, as_float_array, is_numpy_namespace
@@ -18,10 +17,9 @@ from ._compositional_common import (
     STATUS_MESSAGES,
     RandomSource,
     as_schedule,
-    call_callback,
     check_positive_int,
+    iterate,
     logsumexp,
-    progress_bar,
 )
 
 __all__ = ["fit_unnormalized"]
@@ -230,39 +228,27 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
         run.theta = xp.concat([theta, xp.zeros(1, dtype=theta.dtype)])
     step = _STEPS[method]
     history = {"objective": [], "ess": [], "log_normalizer": [], "theta": []}
-    bar = progress_bar(maxiter, progress, f"fit_unnormalized ({method})")
-    status, nit = 0, 0
-    err = np.errstate(all="ignore") if is_numpy_namespace(xp) else _NullContext()
-    try:
-        with err:
-            for t in range(1, maxiter + 1):
-                info = step(run, t, params["lr"](t), params["gamma"](t), params["beta"](t))
-                nit = t
-                bar.update()
-                if adapt_rate_checked is not None:
-                    run.noise = run.noise.adapted(info["y"], info["log_w"], adapt_rate_checked)
-                theta_out, log_z = run.public_theta()
-                v_norm = float(xp.linalg.vector_norm(run.v))
-                fun = float(info["objective"])
-                if not (math.isfinite(v_norm) and math.isfinite(log_z)
-                        and bool(xp.all(xp.isfinite(run.theta)))):
-                    status = 3
-                    break
-                history["objective"].append(fun)
-                history["ess"].append(info["ess"])
-                history["log_normalizer"].append(log_z)
-                history["theta"].append(theta_out)
-                if call_callback(callback, x=theta_out, theta=theta_out, nit=t,
-                                 log_normalizer=log_z, fun=fun, ess=info["ess"]):
-                    status = 99
-                    break
-                if gtol is not None and v_norm <= gtol:
-                    status = 1
-                    break
-            else:
-                status = 2 if gtol is not None else 0
-    finally:
-        bar.close()
+
+    def one_step(t):
+        info = step(run, t, params["lr"](t), params["gamma"](t), params["beta"](t))
+        if adapt_rate_checked is not None:
+            run.noise = run.noise.adapted(info["y"], info["log_w"], adapt_rate_checked)
+        theta_out, log_z = run.public_theta()
+        v_norm = float(xp.linalg.vector_norm(run.v))
+        fun = float(info["objective"])
+        finite = (math.isfinite(v_norm) and math.isfinite(log_z)
+                  and bool(xp.all(xp.isfinite(run.theta))))
+        if finite:
+            history["objective"].append(fun)
+            history["ess"].append(info["ess"])
+            history["log_normalizer"].append(log_z)
+            history["theta"].append(theta_out)
+        return v_norm, finite, dict(x=theta_out, theta=theta_out, nit=t, log_normalizer=log_z,
+                                    fun=fun, ess=info["ess"])
+
+    status, nit = iterate(one_step, maxiter, numpy_errors=is_numpy_namespace(xp),
+                          callback=callback, gtol=gtol, progress=progress,
+                          desc=f"fit_unnormalized ({method})")
     theta_out, log_z = run.public_theta()
     return OptimizeResult(
         x=theta_out, theta=theta_out, log_normalizer=log_z,
@@ -270,14 +256,6 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
         n_data_samples=run.n_data, n_noise_samples=run.n_noise, noise=run.noise,
         history=history, status=status, success=status in (0, 1),
         message=STATUS_MESSAGES[status], method=method)
-
-
-class _NullContext:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 class _Run:
