@@ -131,10 +131,17 @@ def test_smooth_variable_coefficient():
     assert convergence_factor(ml, (n, n), np.random.default_rng(1)) <= 0.12
 
 
-@pytest.mark.parametrize("case", ["inclusion", "checkerboard"])
-def test_jumping_coefficients_against_pyamg(case, rng):
+@pytest.mark.parametrize("n, case", [
+    pytest.param(63, "inclusion", marks=pytest.mark.xfail(
+        reason="measured 11 against 7 pyamg RS-CG iterations (1.57x): d-linear interpolation "
+               "does not follow the coefficient jump at 1/3 and 2/3; operator-dependent "
+               "interpolation is not implemented", strict=False)),
+    (63, "checkerboard"), (127, "inclusion"), (127, "checkerboard"),
+    pytest.param(255, "inclusion", marks=pytest.mark.slow),
+    pytest.param(255, "checkerboard", marks=pytest.mark.slow)])
+def test_jumping_coefficients_against_pyamg(n, case):
     pyamg = pytest.importorskip("pyamg")
-    n = 127
+    rng = np.random.default_rng(12345)
     t = (np.arange(n + 1) + 0.5) / (n + 1)          # cell centres
     X, Y = np.meshgrid(t, t, indexing="ij")
     if case == "inclusion":
