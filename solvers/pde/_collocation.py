@@ -206,12 +206,22 @@ class CollocationSystem:
         return all(sum(1 for r in a if r) <= 1 for a in self.operator)
 
     def interior_dense(self):
-        """``L_II`` as a dense matrix (small grids only; for tests and diagnostics)."""
+        """``L_II`` as a dense matrix, by Kronecker products of the per-axis blocks.
+
+        Size ``prod(n_j - 2)`` squared: meant for one dimension and small grids.
+        """
         xp = self.xp
-        shape = tuple(n - 2 for n in self.grid.shape)
-        m = math.prod(shape)
-        E = xp.reshape(xp.eye(m, dtype=xp.float64), (m,) + shape)
-        cols = []
-        for i in range(m):
-            cols.append(xp.reshape(self.apply_interior(E[i, ...]), (-1,)))
-        return xp.stack(cols, axis=1)
+        out = None
+        for alpha, c in self.operator.items():
+            T = None
+            for j, r in enumerate(alpha):
+                n = self.grid.shape[j] - 2
+                A = self.diff[j][r][1:-1, 1:-1] if r else xp.eye(n, dtype=xp.float64)
+                T = A if T is None else _kron(xp, T, A)
+            out = c * T if out is None else out + c * T
+        return out
+
+
+def _kron(xp, A, B):
+    m, n = int(A.shape[0]), int(B.shape[0])
+    return xp.reshape(A[:, None, :, None] * B[None, :, None, :], (m * n, m * n))

@@ -34,8 +34,8 @@ def uniform_init(kernel, n_components, frequency_scale):
 
 def _dtft_power(x, Y, w, f):
     """``sum_cols |sum_x w(x) Y(x, col) exp(-2 pi i f x)|^2``."""
-    e = w * np.exp(-2j * np.pi * f * x)
-    return float(np.sum(np.abs(e @ Y) ** 2))
+    phase = 2 * np.pi * f * x
+    return float(np.sum(((w * np.cos(phase)) @ Y) ** 2) + np.sum(((w * np.sin(phase)) @ Y) ** 2))
 
 
 def _golden_max(fun, a, b, iters=40):
@@ -130,7 +130,7 @@ def _boundary_faces(H, axis):
 
 
 def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.1,
-             low_width=1.0, low_weight_floor=1e-3):
+             low_width=1.0, low_weight_floor=1e-3, prune=1e-10):
     """Per-axis kernels seeded at the spectral peaks of the source and the boundary data.
 
     Along each axis: tones of the source (their power divided by the squared operator symbol
@@ -139,7 +139,8 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
     (``mu = 0``) collects everything below a quarter cycle over the domain. Widths are
     ``width / L`` (``L`` the axis length: the envelope of a component decays over several
     domain lengths), the low-frequency component's ``low_width / L``. Weights are the estimated powers, normalized to
-    sum to 1, floored at ``low_weight_floor`` for the low-frequency component.
+    sum to 1, floored at ``low_weight_floor`` for the low-frequency component; tones weaker
+    than ``prune`` times the strongest are dropped.
     """
     F = to_numpy(source)
     H = to_numpy(boundary)
@@ -174,6 +175,10 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
             means.append(freqs[i])
             weights.append(pows[i])
         total = float(np.sum(weights)) + low
+        # components far below the strongest one only cost time
+        keep = [i for i, wt in enumerate(weights) if wt >= prune * max(weights + [low])]
+        means = [means[i] for i in keep]
+        weights = [weights[i] for i in keep]
         if total <= 0.0:
             total = 1.0
         weights = [wt / total for wt in weights]
