@@ -3,7 +3,7 @@
 ``get_backend(xp)`` returns the Numba backend for NumPy, the CuPy backend for CuPy and the
 generic array-API backend otherwise. Every backend offers the same operations on padded
 arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``colour_sweep``,
-``restrict``, ``prolong_add``. ``colour_sweep`` and ``prolong_add`` may update their
+``restrict``, ``residual_restrict`` (the restricted residual), ``prolong_add``. ``colour_sweep`` and ``prolong_add`` may update their
 first array argument in place and return it, and ``residual`` may return a per-level work
 array that its next call overwrites: callers use the returned arrays at once.
 """
@@ -95,6 +95,12 @@ class NumbaBackend:
     def restrict(self, rf, fine, coarse):
         rc = np.zeros(coarse.padded, dtype=rf.dtype)
         _nb.restrict_full_weighting(rf, rc, coarse.lo, coarse.hi, fine.act_arr)
+        return rc
+
+    def residual_restrict(self, bs, u, f, coarse):
+        rc = np.zeros(coarse.padded, dtype=u.dtype)
+        _nb.residual_restrict(bs.coef, bs.off, bs.vary, u, f, rc, bs.layout.lo, bs.layout.hi,
+                              coarse.hi, bs.layout.act_arr)
         return rc
 
     def prolong_add(self, uc, uf, coarse, fine):

@@ -183,7 +183,7 @@ class GeometricMultigrid:
         coarse = ctx.bound[level + 1]
         post = self.presmooth if symmetric else self.postsmooth
         u = self.smoother(bs, u, f, self.presmooth, True)
-        fc = be.restrict(be.residual(bs, u, f), bs.layout, coarse.layout)
+        fc = be.residual_restrict(bs, u, f, coarse.layout)
         uc = self._cycle(ctx, level + 1, be.zeros(coarse.layout, ctx.dtype, f), fc,
                          cycle, symmetric)
         if level + 1 < len(self.levels) - 1:  # the coarsest solve is exact: once is enough

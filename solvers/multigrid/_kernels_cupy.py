@@ -198,6 +198,9 @@ class CupyBackend:
                  *(np.int32(a) for a in fine.act), np.float64(scale)))
         return rc
 
+    def residual_restrict(self, bs, u, f, coarse):
+        return self.restrict(self.residual(bs, u, f), bs.layout, coarse)
+
     def prolong_add(self, uc, uf, coarse, fine):
         _launch(_kernel("mg_prolong_add", uf.dtype), fine.size,
                 (uc, uf, np.int32(fine.padded[1]), np.int32(fine.padded[2]),

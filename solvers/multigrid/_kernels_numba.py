@@ -21,6 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["apply_stencil", "jacobi_sweep", "colour_sweep", "restrict_full_weighting",
+           "residual_restrict",
            "prolong_add", "galerkin_product"]
 
 _JIT = dict(cache=True, nogil=True, boundscheck=False)
@@ -143,6 +144,38 @@ def restrict_full_weighting(rf, rc, loc, hic, act):
                     for L in range(loc[2], hic[2]):
                         crow[L] += w * (0.5 * frow[2 * L - 1] + frow[2 * L]
                                         + 0.5 * frow[2 * L + 1])
+
+
+@numba.njit(**_JIT)
+def residual_restrict(coef, off, vary, u, f, rc, lo, hi, hic, act):
+    """``rc = 2**-d P^T (f - A u)`` without storing the fine residual.
+
+    Each fine residual row is computed once, reduced along the last axis by
+    ``[1/2, 1, 1/2]`` and added to the (one or two per axis) coarse rows it belongs to;
+    ``rc`` must be zero on entry. Saves the fine residual array and one pass over it.
+    """
+    scale = 1.0 / (2 ** (act[0] + act[1] + act[2]))
+    acc = np.empty(u.shape[2], dtype=u.dtype)
+    red = np.empty(rc.shape[2], dtype=rc.dtype)
+    for i in range(lo[0], hi[0]):
+        for j in range(lo[1], hi[1]):
+            acc[lo[2]:hi[2]] = f[i, j, lo[2]:hi[2]]
+            _row_accumulate(coef, off, vary, u, i, j, lo[2], hi[2], 1, -1.0, acc)
+            for L in range(1, hic[2]):
+                red[L] = 0.5 * acc[2 * L - 1] + acc[2 * L] + 0.5 * acc[2 * L + 1]
+            # fine index i lies on coarse i/2 (even) or between (i-1)/2 and (i+1)/2 (odd)
+            i0, ni = i >> 1, 1 + (i & 1)
+            j0, nj = j >> 1, 1 + (j & 1)
+            for I in range(i0, i0 + ni):
+                if act[0] and (I == 0 or I == hic[0]):
+                    continue
+                for J in range(j0, j0 + nj):
+                    if act[1] and (J == 0 or J == hic[1]):
+                        continue
+                    w = scale / (ni * nj)
+                    crow = rc[I, J]
+                    for L in range(1, hic[2]):
+                        crow[L] += w * red[L]
 
 
 @numba.njit(**_JIT)

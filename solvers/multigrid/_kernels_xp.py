@@ -103,6 +103,9 @@ class XPBackend:
                  + x[_axis_slice(axis, 3, 2 * nc + 2, 2)]) * 0.25
         return pad_interior(self.xp, x, coarse)
 
+    def residual_restrict(self, bs, u, f, coarse):
+        return self.restrict(self.residual(bs, u, f), bs.layout, coarse)
+
     def prolong_add(self, uc, uf, coarse, fine):
         """``uf + P uc``: linear interpolation axis by axis (even nodes copy, odd average)."""
         xp = self.xp

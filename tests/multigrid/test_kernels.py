@@ -57,6 +57,9 @@ def test_numba_matches_generic(index, rng):
         np.testing.assert_allclose(bs_nb.backend.restrict(f, layout, coarse),
                                    reference.restrict(f, layout, coarse), rtol=1e-13,
                                    atol=1e-13)
+        np.testing.assert_allclose(bs_nb.backend.residual_restrict(bs_nb, u, f, coarse),
+                                   reference.residual_restrict(bs_xp, u, f, coarse),
+                                   rtol=1e-12, atol=1e-12)
         uc = padded_random(coarse, rng)
         np.testing.assert_allclose(bs_nb.backend.prolong_add(uc, u.copy(), coarse, layout),
                                    reference.prolong_add(uc, u, coarse, layout), rtol=1e-13,
