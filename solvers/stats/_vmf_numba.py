@@ -1,6 +1,8 @@
 """Numba kernels of the von Mises-Fisher tools (NumPy backend).
 
 Each kernel has exactly one compiled signature (float64, C-contiguous), cached on disk.
+The data kernels allow only re-association and contraction (``_SUM_FLAGS``) so that their
+row sums vectorize (about 1.7x faster on the fit); NaN and inf keep IEEE semantics.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import numpy as np
 
 __all__ = ["perron_tail", "resultant_rows", "assemble_samples", "rowwise_dot_over_norm"]
 
+_SUM_FLAGS = {"reassoc", "contract"}
 _CF_MAX_TERMS = 2000
 _CF_TOL = 1.1102230246251565e-16  # 2**-53
 
@@ -54,7 +57,7 @@ def perron_tail(v, x):
     return f
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_SUM_FLAGS)
 def resultant_rows(x, coef):
     """Row norms of ``x`` and ``sum_i coef_i x_i / ||x_i||`` in one pass over ``x``.
 
@@ -78,7 +81,7 @@ def resultant_rows(x, coef):
     return r, norms
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, fastmath=_SUM_FLAGS)
 def rowwise_dot_over_norm(x, mu):
     """``(x_i . mu) / ||x_i||`` and ``||x_i||`` for every row ``i`` of ``x``."""
     n, p = x.shape
@@ -96,7 +99,7 @@ def rowwise_dot_over_norm(x, mu):
     return out, norms
 
 
-@numba.njit(cache=True, nogil=True)
+@numba.njit(cache=True, nogil=True, fastmath=_SUM_FLAGS)
 def assemble_samples(g, mu, w, s):
     """In place: row ``g_i`` becomes ``w_i mu + s_i (g_i - (g_i.mu) mu)/||g_i - (g_i.mu) mu||``.
 
