@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["Adam"]
+__all__ = ["Adam", "progress_bar"]
 
 
 class Adam:
@@ -31,3 +31,14 @@ class Adam:
         mhat = self.m / (1 - self.beta1 ** self.t)
         vhat = self.v / (1 - self.beta2 ** self.t)
         return params - self.lr * mhat / (xp.sqrt(vhat) + self.eps)
+
+
+def progress_bar(progress, total, desc):
+    """A tqdm bar when ``progress`` is true and tqdm is installed, else ``None``."""
+    if not progress:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc=desc)

@@ -25,7 +25,7 @@ def _gaussian_field(rng, shape, alpha, tau):
 
 
 def darcy_dataset(n, shape, *, contrast=4.0, alpha=2.0, tau=3.0, rtol=1e-10, rng=None):
-    r"""Random Darcy-flow problems ``-div(a grad u) = 1`` on the unit square/cube, solved by multigrid.
+    r"""Random Darcy-flow problems ``-div(a grad u) = 1`` on the unit square/cube, by multigrid.
 
     The coefficient is piecewise constant, ``a = contrast`` where a Gaussian random field
     with covariance ``(-Δ + tau^2)^-alpha`` is non-negative and ``a = 1`` elsewhere (the

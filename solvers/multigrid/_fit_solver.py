@@ -1,4 +1,4 @@
-"""Learning multigrid solvers: stencils of a V-cycle fitted to a stencil family over several grid sizes."""
+"""Learning multigrid solvers: V-cycle stencils fitted to a stencil family over several grid sizes."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from ._adam import Adam
+from ._adam import Adam, progress_bar
 from ._grid import validate_grid_shape
 from ._multigrid_operator import (MultigridOperator, _check_rng, _constant_stencil,
                                   _galerkin_stencil)
@@ -248,13 +248,7 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
     theta = shared.theta0.copy()
     opt = Adam(xp, theta, lr=lr)
     history = []
-    bar = None
-    if progress:
-        try:
-            from tqdm.auto import tqdm
-            bar = tqdm(total=steps, desc="fit_solver")
-        except ImportError:  # pragma: no cover
-            bar = None
+    bar = progress_bar(progress, steps, "fit_solver")
     status, message = 0, "maximum number of steps reached"
     nit = 0
     for nit in range(1, steps + 1):

@@ -10,7 +10,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, is_numpy_namespace, to_numpy
-from ._adam import Adam
+from ._adam import Adam, progress_bar
 from ._multigrid_operator import MultigridOperator, _check_rng
 from . import _stencil_conv as sc
 
@@ -36,16 +36,18 @@ def _pointwise(xp, w, x):
     return xp.reshape(out, (b, w.shape[0]) + tuple(x.shape[2:]))
 
 
+def _channels_first(xp, x):
+    """``(B, C, *grid)`` -> ``(C, B * N)``."""
+    flat = xp.reshape(x, (x.shape[0], x.shape[1], -1))
+    return xp.reshape(xp.permute_dims(flat, (1, 0, 2)), (x.shape[1], -1))
+
+
 def _pointwise_weight_grad(xp, x, g):
-    b = x.shape[0]
-    g2 = xp.reshape(xp.permute_dims(xp.reshape(g, (b, g.shape[1], -1)), (1, 0, 2)), (g.shape[1], -1))
-    x2 = xp.reshape(xp.permute_dims(xp.reshape(x, (b, x.shape[1], -1)), (1, 0, 2)), (x.shape[1], -1))
-    return xp.matmul(g2, xp.permute_dims(x2, (1, 0)))
+    return xp.matmul(_channels_first(xp, g), xp.permute_dims(_channels_first(xp, x), (1, 0)))
 
 
 def _channel_sum(xp, g):
-    return xp.sum(xp.reshape(xp.permute_dims(xp.reshape(g, (g.shape[0], g.shape[1], -1)),
-                                             (1, 0, 2)), (g.shape[1], -1)), axis=1)
+    return xp.sum(_channels_first(xp, g), axis=1)
 
 
 def _bias(xp, b, ndim):
@@ -248,7 +250,8 @@ class MgNO:
 
     def _loss(self, xp, params, f, u, kind, keep):
         pred, tape, x_last = self._forward(xp, params, f, keep)
-        qe, qu, Ke = self._relative_norms(xp, pred - u, u, kind, self.ndim_, self.boundary == "periodic")
+        qe, qu, Ke = self._relative_norms(xp, pred - u, u, kind, f.ndim - 2,
+                                          self.boundary == "periodic")
         r = xp.sqrt(qe / qu)
         return xp.mean(r), (pred, tape, x_last, r, qu, Ke)
 
@@ -274,7 +277,6 @@ class MgNO:
         grad : ndarray
         """
         params = self.params if params is None else params
-        self.ndim_ = f.ndim - 2
         if autodiff == "torch":
             import torch
             import array_api_compat.torch as xpt
@@ -353,13 +355,7 @@ class MgNO:
 
         opt = Adam(xp, self.params, lr=lr)
         history = {"train_loss": [], "test_error": [], "epoch_time": []}
-        bar = None
-        if progress:
-            try:
-                from tqdm.auto import tqdm
-                bar = tqdm(total=epochs, desc="MgNO.fit")
-            except ImportError:  # pragma: no cover
-                bar = None
+        bar = progress_bar(progress, epochs, "MgNO.fit")
         status, message, step, epoch = 0, "all epochs run", 0, 0
         start = time.perf_counter()
         for epoch in range(1, epochs + 1):

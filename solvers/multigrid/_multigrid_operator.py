@@ -171,7 +171,8 @@ class MultigridOperator:
         try:
             c_f, c_u = (int(c) for c in channels)
         except (TypeError, ValueError):
-            raise TypeError(f"`channels` must be a pair of ints (C_f, C_u), got {channels!r}") from None
+            raise TypeError("`channels` must be a pair of ints (C_f, C_u), "
+                            f"got {channels!r}") from None
         if c_f < 1 or c_u < 1:
             raise ValueError(f"`channels` must be positive, got {channels!r}")
         if init not in ("classical", "random"):

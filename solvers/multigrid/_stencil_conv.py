@@ -1,4 +1,4 @@
-"""Multi-channel 3-point stencil convolutions on structured grids, their adjoints and weight gradients.
+"""Multi-channel 3-point stencil convolutions on structured grids, adjoints, weight gradients.
 
 The building blocks of :class:`~solvers.multigrid.MultigridOperator`. Every array is
 ``(batch, channels, *grid)`` with ``d = 1, 2, 3`` grid axes last. A stencil weight ``w`` has
@@ -163,7 +163,8 @@ def prolong(xp, w, y, d, periodic, fine_shape):
     for j, n in enumerate(fine_shape):
         axis = 2 + j
         if periodic:  # fold the halo back onto the nodes it wraps to
-            out[_index(out.ndim, axis, slice(1, 2))] += out[_index(out.ndim, axis, slice(n + 1, n + 2))]
-            out[_index(out.ndim, axis, slice(n, n + 1))] += out[_index(out.ndim, axis, slice(0, 1))]
+            nd = out.ndim
+            out[_index(nd, axis, slice(1, 2))] += out[_index(nd, axis, slice(n + 1, n + 2))]
+            out[_index(nd, axis, slice(n, n + 1))] += out[_index(nd, axis, slice(0, 1))]
         out = out[_index(out.ndim, axis, slice(1, n + 1))]
     return np.ascontiguousarray(out)
