@@ -83,7 +83,6 @@ def vmf_log_normalizer(p, kappa):
     p_host = np.asarray(to_numpy(p), dtype=np.float64)
     if not np.all(p_host >= 2):
         raise ValueError(f"`p` must be >= 2, got {p!r}")
-    scalar_in = not hasattr(kappa, "shape")
     k = xp.asarray(kappa, dtype=xp.float64)
     if bool(xp.any(xp.isnan(k))) or bool(xp.any(k < 0)):
         raise ValueError("`kappa` must be >= 0 (found a negative or NaN value)")
@@ -99,8 +98,8 @@ def vmf_log_normalizer(p, kappa):
     k_fin = xp.where(infinite, xp.zeros_like(k), k)
     out = log_normalizer(p_host, k_fin, xp)
     out = xp.where(infinite, xp.full_like(out, -math.inf), out)
-    if is_numpy_namespace(xp) and (scalar_in or out.ndim == 0):
-        return np.float64(out[()]) if scalar_in else out[()]
+    if is_numpy_namespace(xp) and out.ndim == 0:
+        return np.float64(out[()])
     return out
 
 

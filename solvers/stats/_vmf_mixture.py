@@ -86,7 +86,7 @@ def _m_step(data, gamma, fallback_means, fallback_kappa, ll_i):
     if n_reseeded:
         good = kappas[~empty]
         kfill = float(np.median(good)) if good.size else fallback_kappa
-        order = np.argsort(np.asarray(to_numpy(ll_i))) if ll_i is not None else None
+        order = np.argsort(np.asarray(to_numpy(ll_i))) if ll_i is not None else np.arange(data.n)
         means_host = np.array(to_numpy(means), dtype=np.float64)
         for i, j in enumerate(np.flatnonzero(empty)):
             if fallback_means is not None:
@@ -120,8 +120,11 @@ def _kmeans_pp_centers(data, k, rng):
     best_cos = np.asarray(to_numpy(data.cosines(centers[0][None, :])[:, 0]))
     sub = np.sort(rng.choice(data.n, size=_KMPP_SUBSET, replace=False)) \
         if data.n > _KMPP_SUBSET else None
-    x_sub = data.x if sub is None else data.x[from_numpy(sub, xp, like=data.x), :]
-    inv_sub = data.inv_norms if sub is None else data.inv_norms[from_numpy(sub, xp, like=data.x)]
+    if sub is None:
+        x_sub, inv_sub = data.x, data.inv_norms
+    else:
+        sub_xp = from_numpy(sub, xp, like=data.x)
+        x_sub, inv_sub = xp.take(data.x, sub_xp, axis=0), xp.take(data.inv_norms, sub_xp)
     w_sub = data.w_host if sub is None else data.w_host[sub]
     for _ in range(1, k):
         d = data.w_host * np.clip(1.0 - best_cos, 0.0, None)

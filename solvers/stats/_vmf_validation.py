@@ -39,6 +39,8 @@ def validate_mu(mu):
 
 def validate_kappa(kappa):
     """``kappa`` as a finite Python float >= 0."""
+    if getattr(kappa, "ndim", 0) != 0:
+        raise ValueError(f"`kappa` must be a scalar, got shape {tuple(kappa.shape)}")
     try:
         k = float(to_numpy(kappa)) if hasattr(kappa, "shape") else float(kappa)
     except (TypeError, ValueError):

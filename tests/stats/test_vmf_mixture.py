@@ -123,3 +123,18 @@ def test_mixture_validation():
         fit_vmf_mixture(x, 2, weights=np.array([1.0, 1.0, np.nan]))
     with pytest.raises(TypeError, match="`callback`"):
         fit_vmf_mixture(x, 2, callback=3)
+
+
+def test_kmeanspp_subset_path_and_degenerate_data(xp, monkeypatch):
+    import solvers.stats._vmf_mixture as mix
+
+    monkeypatch.setattr(mix, "_KMPP_SUBSET", 50)      # exercise the subsampled potentials
+    x, labels, _ = _three_clusters(3, [80, 80, 80], 200.0, seed=9)
+    res = fit_vmf_mixture(xp.asarray(x), 3, rng=2)
+    assert adjusted_rand_score(labels, to_numpy(res.labels)) >= 0.95
+    # symmetric data (zero resultant) and identical rows do not crash
+    sym = np.array([[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0], [0.0, -1.0]])
+    res = fit_vmf_mixture(xp.asarray(sym), 1, max_iter=3)
+    assert np.isfinite(res.log_likelihood)
+    res = fit_vmf_mixture(xp.asarray(np.tile([0.6, 0.8], (5, 1))), 2, max_iter=3)
+    assert np.all(np.isfinite(to_numpy(res.kappas)))
