@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import numbers
 import time
 
 import numpy as np
@@ -193,9 +194,9 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
     metric = problem.metric
     if not isinstance(approx, HessianApproximation):
         raise TypeError("`hess_approx` must be a HessianApproximation instance or a callable")
-    if not (isinstance(max_trials, int) and max_trials >= 1):
+    if not (isinstance(max_trials, numbers.Integral) and max_trials >= 1):
         raise ValueError(f"`max_trials` must be a positive integer, got {max_trials!r}")
-    if not (isinstance(maxiter, (int, np.integer)) and maxiter >= 0):
+    if not (isinstance(maxiter, numbers.Integral) and maxiter >= 0):
         raise ValueError(f"`maxiter` must be a non-negative integer, got {maxiter!r}")
     rule._xp = xp
     approx.bind(problem)
