@@ -99,8 +99,48 @@ def flip_transpose(xp, w):
     return xp.permute_dims(xp.flip(w, axis=2), (1, 0, 2))
 
 
+def _flat_shifts(x, d, periodic):
+    """NumPy: padded copy of ``x`` flattened over the grid, the interior's flat range and the
+    flat shift of every offset. Shifted windows ``xf[..., lo + s : hi + s]`` are strided
+    views that BLAS reads in place (no im2col copy); positions in the range that are halo
+    nodes produce junk that callers discard or multiply by zero."""
+    grid = x.shape[2:]
+    pad = [(0, 0), (0, 0)] + [(1, 1)] * d
+    xpad = np.pad(x, pad, mode="wrap" if periodic else "constant")
+    padded = xpad.shape[2:]
+    strides = [int(np.prod(padded[i + 1:])) for i in range(d)]
+    lo = sum(strides)
+    hi = sum(n * s for n, s in zip(grid, strides)) + 1
+    shifts = [sum(a * s for a, s in zip(off, strides)) for off in offsets(d)]
+    return xpad.reshape(x.shape[:2] + (-1,)), padded, lo, hi, shifts
+
+
+def _conv_numpy(w, x, d, periodic):
+    xf, padded, lo, hi, shifts = _flat_shifts(x, d, periodic)
+    acc = None
+    for k, s in enumerate(shifts):
+        term = np.matmul(w[:, :, k], xf[:, :, lo + s:hi + s])
+        acc = term if acc is None else np.add(acc, term, out=acc)
+    out = np.zeros(x.shape[:1] + (w.shape[0], int(np.prod(padded))), dtype=acc.dtype)
+    out[:, :, lo:hi] = acc
+    out = out.reshape(x.shape[:1] + (w.shape[0],) + padded)
+    return np.ascontiguousarray(out[(slice(None), slice(None)) + (slice(1, -1),) * d])
+
+
+def _conv_weight_grad_numpy(x, g, d, periodic, w_shape):
+    xf, padded, lo, hi, shifts = _flat_shifts(x, d, periodic)
+    gpad = np.pad(g, [(0, 0), (0, 0)] + [(1, 1)] * d).reshape(g.shape[:2] + (-1,))
+    gs = gpad[:, :, lo:hi]
+    out = np.empty(w_shape, dtype=np.result_type(x.dtype, g.dtype))
+    for k, s in enumerate(shifts):
+        out[:, :, k] = np.matmul(gs, np.swapaxes(xf[:, :, lo + s:hi + s], 1, 2)).sum(axis=0)
+    return out
+
+
 def conv(xp, w, x, d, periodic):
     """Same-grid stencil convolution ``out[b, o] = sum_c w[o, c] * x[b, c]``."""
+    if is_numpy_namespace(xp):
+        return _conv_numpy(w, x, d, periodic)
     cols, grid = _columns(xp, x, d, periodic, 1)
     return _apply(xp, w, cols, grid)
 
@@ -112,6 +152,8 @@ def conv_adjoint(xp, w, g, d, periodic):
 
 def conv_weight_grad(xp, x, g, d, periodic, w_shape):
     """Gradient of ``<g, conv(w, x)>`` with respect to ``w``."""
+    if is_numpy_namespace(xp):
+        return _conv_weight_grad_numpy(x, g, d, periodic, w_shape)
     cols, _ = _columns(xp, x, d, periodic, 1)
     return _weight_grad(xp, cols, g, w_shape)
 
