@@ -23,6 +23,7 @@ from ._vmf_validation import (
     as_data_matrix,
     as_real_float64,
     check_row_norms,
+    namespace_of,
     unit_rows_resultant,
     validate_kappa,
     validate_mu,
@@ -79,7 +80,7 @@ def vmf_log_normalizer(p, kappa):
     >>> float(vmf_log_normalizer(2048, 500.0))                  # SciPy 1.17 gives inf
     4839.0359844...
     """
-    xp = array_namespace(kappa)
+    kappa, xp = namespace_of(kappa)
     p_host = np.asarray(to_numpy(p), dtype=np.float64)
     if not np.all(p_host >= 2):
         raise ValueError(f"`p` must be >= 2, got {p!r}")

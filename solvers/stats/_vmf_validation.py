@@ -11,22 +11,22 @@ from solvers._array_api import array_namespace, is_numpy_namespace, to_numpy
 
 from ._vmf_numba import resultant_rows
 
-__all__ = ["validate_mu", "validate_kappa", "validate_dim", "validate_weights",
-           "check_row_norms", "as_data_matrix", "as_real_float64", "unit_rows_resultant", "MU_NORM_TOL"]
+__all__ = ["validate_mu", "validate_kappa", "validate_weights",
+           "check_row_norms", "as_data_matrix", "as_real_float64", "namespace_of", "unit_rows_resultant", "MU_NORM_TOL"]
 
 MU_NORM_TOL = 1e-6
 
 
-def validate_dim(p, name="p"):
-    """``p`` as a Python int >= 2."""
-    if isinstance(p, bool) or not isinstance(p, numbers.Integral) or p < 2:
-        raise ValueError(f"`{name}` must be an integer >= 2, got {p!r}")
-    return int(p)
+def namespace_of(a):
+    """``(a, xp)``: Python sequences and scalars become NumPy arrays, arrays keep their library."""
+    if isinstance(a, (list, tuple, numbers.Number)):
+        a = np.asarray(a)
+    return a, array_namespace(a)
 
 
 def validate_mu(mu):
     """``mu`` as a float64 unit vector of its own namespace (renormalized), with ``xp``."""
-    xp = array_namespace(mu)
+    mu, xp = namespace_of(mu)
     mu = as_real_float64(mu, xp, "mu", "mu")
     if mu.ndim != 1 or mu.shape[0] < 2:
         raise ValueError(f"`mu` must be a vector of length >= 2, got shape {tuple(mu.shape)}")
@@ -90,7 +90,7 @@ def check_row_norms(norms, name="x"):
 
 def as_data_matrix(x, p=None, name="x"):
     """``x`` as a float64 ``(n, p)`` array of its namespace, with ``xp``."""
-    xp = array_namespace(x)
+    x, xp = namespace_of(x)
     x = as_real_float64(x, xp, name, name)
     if x.ndim != 2 or x.shape[0] < 1 or x.shape[1] < 2:
         raise ValueError(f"`{name}` must be an (n, p) array with n >= 1 and p >= 2, got shape "

@@ -282,3 +282,10 @@ def test_fit_weights_and_rvs_random_states(xp):
     assert k == pytest.approx(k_ref, rel=1e-13)
     xp_assert_close(mu, xp.asarray(mu_ref), rtol=1e-13)
     assert tuple(vonmises_fisher(xp.asarray(np.eye(1, 4)[0]), 1.0).rvs(0).shape) == (0, 4)
+
+
+def test_sequences_are_accepted():
+    d = vonmises_fisher([1.0, 0.0, 0.0], 2)
+    np.testing.assert_allclose(d.logpdf([[0.0, 1.0, 0.0]]), d.logpdf(np.array([[0.0, 1.0, 0.0]])))
+    mu, kappa = vonmises_fisher.fit([[1.0, 0.0], [0.8, 0.6]])
+    assert isinstance(mu, np.ndarray) and kappa > 0
