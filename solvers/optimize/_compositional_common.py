@@ -62,8 +62,11 @@ class RandomSource:
 
             if type(rng).__module__.startswith("cupy"):
                 self.device = rng
-            else:
-                self.device = cupy.random.default_rng(int(self.host.integers(2**62)))
+            elif isinstance(rng, np.random.Generator):
+                # a spawned child seeds the device generator without advancing the host stream
+                self.device = cupy.random.default_rng(int(rng.spawn(1)[0].integers(2**62)))
+            else:  # None or an int: the same seed for both
+                self.device = cupy.random.default_rng(rng)
 
     # the object handed to user callables (``noise.sample(n, rng)``, ``sampler(n, rng)``)
     @property

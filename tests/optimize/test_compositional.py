@@ -17,8 +17,11 @@ D = 5
 A_VEC = np.linspace(-1.0, 1.0, D) * 0.8
 
 
-def _problem(xp, a=A_VEC):
+def _problem(xp, a=A_VEC, host_seed=None):
+    """Oracles in namespace ``xp``; with ``host_seed`` the sampler draws from its own NumPy
+    generator (so CuPy runs see NumPy's numbers) instead of the generator it is given."""
     a_xp = xp.asarray(a)
+    host = None if host_seed is None else np.random.default_rng(host_seed)
 
     def inner(x, xi):
         e = xp.exp((a_xp + xi) @ x)
@@ -33,7 +36,7 @@ def _problem(xp, a=A_VEC):
         return xp.concat([1.0 / u[0:1], u[1:]])
 
     def sampler(n, rng):
-        return xp.asarray(rng.standard_normal((n, a.shape[0])))
+        return xp.asarray((rng if host is None else host).standard_normal((n, a.shape[0])))
 
     return inner, outer_grad, sampler
 
@@ -60,9 +63,10 @@ def test_reaches_gradient_tolerance(method, seed):
     assert res.n_inner_calls >= 2000 * per_step
 
 
-def _sox_problem(xp, n_groups=10, seed=7):
+def _sox_problem(xp, n_groups=10, seed=7, host_seed=None):
     a = np.random.default_rng(seed).uniform(-1.0, 1.0, size=(n_groups, D))
     a_xp = xp.asarray(a)
+    host = None if host_seed is None else np.random.default_rng(host_seed)
 
     def inner(x, xi, groups):
         ag = xp.take(a_xp, groups, axis=0)  # (B, d)
@@ -81,7 +85,7 @@ def _sox_problem(xp, n_groups=10, seed=7):
         return xp.concat([1.0 / u[:, 0:1], u[:, 1:]], axis=1)
 
     def sampler(n, rng):
-        return xp.asarray(rng.standard_normal((n, D)))
+        return xp.asarray((rng if host is None else host).standard_normal((n, D)))
 
     return a, inner, outer_grad, sampler
 
@@ -99,26 +103,24 @@ def test_sox_finite_sum_reaches_gradient_tolerance():
 
 
 def test_backends_agree(xp):
-    """The generic array-API path (array_api_strict) gives NumPy's iterates."""
+    """The generic array-API path (array_api_strict) and CuPy give NumPy's iterates (samples
+    from one host generator; SOX's groups come from the host stream of the same seed)."""
     for method in ("scma", "scst", "nasa"):
-        inner, outer_grad, sampler = _problem(xp)
-        res = minimize_compositional(inner, outer_grad, xp.zeros(D, dtype=xp.float64),
-                                     sampler=sampler, method=method, lr=0.1, gamma=0.5,
-                                     beta=0.5, maxiter=50, rng=3)
-        inner, outer_grad, sampler = _problem(np)
-        ref = minimize_compositional(inner, outer_grad, np.zeros(D), sampler=sampler,
-                                     method=method, lr=0.1, gamma=0.5, beta=0.5, maxiter=50,
-                                     rng=3)
-        xp_assert_close(res.x, xp.asarray(ref.x), rtol=1e-12)
-    a, inner, outer_grad, sampler = _sox_problem(xp)
-    res = minimize_compositional(inner, outer_grad, xp.zeros(D, dtype=xp.float64),
-                                 sampler=sampler, method="sox", n_groups=10, group_batch=3,
-                                 lr=0.1, maxiter=30, rng=3)
-    a, inner, outer_grad, sampler = _sox_problem(np)
-    ref = minimize_compositional(inner, outer_grad, np.zeros(D), sampler=sampler, method="sox",
-                                 n_groups=10, group_batch=3, lr=0.1, maxiter=30, rng=3)
-    xp_assert_close(res.x, xp.asarray(ref.x), rtol=1e-12)
-    xp_assert_close(res.u, xp.asarray(ref.u), rtol=1e-12)
+        out = []
+        for ns in (np, xp):
+            inner, outer_grad, sampler = _problem(ns, host_seed=11)
+            out.append(minimize_compositional(inner, outer_grad, ns.zeros(D, dtype=ns.float64),
+                                              sampler=sampler, method=method, lr=0.1,
+                                              gamma=0.5, beta=0.5, maxiter=50, rng=3))
+        xp_assert_close(out[1].x, xp.asarray(out[0].x), rtol=1e-12)
+    out = []
+    for ns in (np, xp):
+        a, inner, outer_grad, sampler = _sox_problem(ns, host_seed=11)
+        out.append(minimize_compositional(inner, outer_grad, ns.zeros(D, dtype=ns.float64),
+                                          sampler=sampler, method="sox", n_groups=10,
+                                          group_batch=3, lr=0.1, maxiter=30, rng=3))
+    xp_assert_close(out[1].x, xp.asarray(out[0].x), rtol=1e-12)
+    xp_assert_close(out[1].u, xp.asarray(out[0].u), rtol=1e-12)
 
 
 def _final_error(method, budget, seeds, params):
