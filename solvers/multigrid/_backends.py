@@ -3,7 +3,9 @@
 ``get_backend(xp)`` returns the Numba backend for NumPy, the CuPy backend for CuPy and the
 generic array-API backend otherwise. Every backend offers the same operations on padded
 arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``colour_sweep``,
-``restrict``, ``residual_restrict`` (the restricted residual), ``prolong_add``. ``colour_sweep`` and ``prolong_add`` may update their
+``restrict``, ``residual_restrict`` (the restricted residual), ``prolong_add``; the
+transfers take optional prolongation ``weights`` made by ``bind_weights`` (see
+:mod:`._interpolation`; ``None`` is d-linear interpolation and full weighting). ``colour_sweep`` and ``prolong_add`` may update their
 first array argument in place and return it, and ``residual`` may return a per-level work
 array that its next call overwrites: callers use the returned arrays at once.
 """
@@ -92,19 +94,31 @@ class NumbaBackend:
                          bs.layout.hi, colour, bs.star, float(omega))
         return u
 
-    def restrict(self, rf, fine, coarse):
+    def bind_weights(self, W, layout, dtype, like=None):
+        return np.ascontiguousarray(W, dtype=dtype)
+
+    def restrict(self, rf, fine, coarse, weights=None):
         rc = np.zeros(coarse.padded, dtype=rf.dtype)
-        _nb.restrict_full_weighting(rf, rc, coarse.lo, coarse.hi, fine.act_arr)
+        if weights is None:
+            _nb.restrict_full_weighting(rf, rc, coarse.lo, coarse.hi, fine.act_arr)
+        else:
+            _nb.restrict_weighted(rf, rc, weights, coarse.lo, coarse.hi, fine.act_arr,
+                                  0.5 ** fine.ndim)
         return rc
 
-    def residual_restrict(self, bs, u, f, coarse):
+    def residual_restrict(self, bs, u, f, coarse, weights=None):
+        if weights is not None:
+            return self.restrict(self.residual(bs, u, f), bs.layout, coarse, weights)
         rc = np.zeros(coarse.padded, dtype=u.dtype)
         _nb.residual_restrict(bs.coef, bs.off, bs.vary, u, f, rc, bs.layout.lo, bs.layout.hi,
                               coarse.hi, bs.layout.act_arr)
         return rc
 
-    def prolong_add(self, uc, uf, coarse, fine):
-        _nb.prolong_add(uc, uf, fine.lo, fine.hi)
+    def prolong_add(self, uc, uf, coarse, fine, weights=None):
+        if weights is None:
+            _nb.prolong_add(uc, uf, fine.lo, fine.hi)
+        else:
+            _nb.prolong_add_weighted(uc, uf, weights, fine.lo, fine.hi)
         return uf
 
 

@@ -10,6 +10,7 @@ from scipy.optimize import OptimizeResult
 
 from .._array_api import from_numpy, is_numpy_namespace
 from ._grid import from_padded, to_padded
+from ._interpolation import operator_interpolation_weights
 from ._smoothers import make_smoother
 from ._stencil import StencilOperator, galerkin_operator
 
@@ -20,11 +21,16 @@ _MAX_COARSE_DIRECT = 5000
 
 
 class MultigridLevel:
-    """One level of the hierarchy: the operator ``A`` on its grid."""
+    """One level of the hierarchy: the operator ``A`` on its grid.
 
-    def __init__(self, A):
+    ``weights`` holds the operator-dependent prolongation to this level from the next
+    coarser one (host array, see :mod:`._interpolation`), ``None`` for d-linear.
+    """
+
+    def __init__(self, A, weights=None):
         self.A = A
         self.grid_shape = A.grid_shape
+        self.weights = weights
 
     def __repr__(self):
         return f"MultigridLevel(grid_shape={self.grid_shape}, A={self.A!r})"
@@ -38,6 +44,9 @@ class _Context:
         self.dtype = dtype
         self.bound = [lev.A._bind(xp, dtype, like) for lev in ml.levels]
         self.backend = self.bound[0].backend
+        self.weights = [None if lev.weights is None else
+                        self.backend.bind_weights(lev.weights, lev.A._layout, dtype, like)
+                        for lev in ml.levels]
         coarse = ml.levels[-1].A
         inverse = np.linalg.inv(coarse.tosparse().toarray())
         if is_numpy_namespace(xp):
@@ -74,6 +83,10 @@ class GeometricMultigrid:
     coarse_operator : {"galerkin", "rediscretize"}
         How coarse operators are formed. Rediscretization needs an operator built by
         :func:`poisson` or :func:`diffusion`.
+    interpolation : {"linear", "operator"}
+        d-linear prolongation (with full-weighting restriction), or operator-dependent
+        ("black-box") prolongation built from each level's stencil, with ``R = 2**-d P^T``
+        and Galerkin coarse operators (1-D and 2-D only): robust for jumping coefficients.
     max_levels : int, optional
         Maximum number of levels (default: as many as the grid allows).
     coarse_size : int
@@ -113,7 +126,8 @@ class GeometricMultigrid:
     """
 
     def __init__(self, A, *, smoother="rbgs", presmooth=2, postsmooth=1,
-                 coarse_operator="galerkin", max_levels=None, coarse_size=100):
+                 coarse_operator="galerkin", interpolation="linear", max_levels=None,
+                 coarse_size=100):
         if not isinstance(A, StencilOperator):
             raise TypeError(f"`A` must be a StencilOperator (see poisson, diffusion), "
                             f"got {type(A).__name__}")
@@ -124,6 +138,14 @@ class GeometricMultigrid:
         if coarse_operator not in ("galerkin", "rediscretize"):
             raise ValueError("`coarse_operator` must be 'galerkin' or 'rediscretize', "
                              f"got {coarse_operator!r}")
+        if interpolation not in ("linear", "operator"):
+            raise ValueError("`interpolation` must be 'linear' or 'operator', "
+                             f"got {interpolation!r}")
+        if interpolation == "operator" and coarse_operator != "galerkin":
+            raise ValueError("interpolation='operator' needs coarse_operator='galerkin'")
+        if interpolation == "operator" and A.ndim == 3:
+            raise ValueError("interpolation='operator' is implemented for 1-D and 2-D grids "
+                             "only; use interpolation='linear' in 3-D")
         if max_levels is not None and not (isinstance(max_levels, numbers.Integral)
                                            and max_levels >= 1):
             raise ValueError(f"`max_levels` must be a positive integer, got {max_levels!r}")
@@ -134,12 +156,16 @@ class GeometricMultigrid:
                              "or diffusion; use 'galerkin' for a general stencil")
         self.presmooth, self.postsmooth = int(presmooth), int(postsmooth)
         self.coarse_operator = coarse_operator
+        self.interpolation = interpolation
         self.levels = [MultigridLevel(A)]
         max_levels = max_levels or 64
         while (len(self.levels) < max_levels and self.levels[-1].A.shape[0] > coarse_size
                and self.levels[-1].A._layout.can_coarsen()):
             fine = self.levels[-1].A
-            if coarse_operator == "galerkin":
+            if interpolation == "operator":
+                self.levels[-1].weights = operator_interpolation_weights(fine)
+                coarse = galerkin_operator(fine, self.levels[-1].weights)
+            elif coarse_operator == "galerkin":
                 coarse = galerkin_operator(fine)
             else:
                 coarse = fine._rediscretize()
@@ -183,7 +209,8 @@ class GeometricMultigrid:
         coarse = ctx.bound[level + 1]
         post = self.presmooth if symmetric else self.postsmooth
         u = self.smoother(bs, u, f, self.presmooth, True)
-        fc = be.residual_restrict(bs, u, f, coarse.layout)
+        weights = ctx.weights[level]
+        fc = be.residual_restrict(bs, u, f, coarse.layout, weights)
         uc = self._cycle(ctx, level + 1, be.zeros(coarse.layout, ctx.dtype, f), fc,
                          cycle, symmetric)
         if level + 1 < len(self.levels) - 1:  # the coarsest solve is exact: once is enough
@@ -191,7 +218,7 @@ class GeometricMultigrid:
                 uc = self._cycle(ctx, level + 1, uc, fc, "W", symmetric)
             elif cycle == "F":
                 uc = self._cycle(ctx, level + 1, uc, fc, "V", symmetric)
-        u = be.prolong_add(uc, u, coarse.layout, bs.layout)
+        u = be.prolong_add(uc, u, coarse.layout, bs.layout, weights)
         # the symmetric cycle post-smooths with the adjoint (reversed) sweep; standalone, the
         # forward order reduces residuals more (RB-GS V(1,1): 0.06 against 0.24 per cycle)
         return self.smoother(bs, u, f, post, not symmetric)
@@ -364,12 +391,12 @@ class GeometricMultigrid:
         rhs = [to_padded(xp, b, self.levels[0].A._layout)]
         for level in range(len(self.levels) - 1):
             rhs.append(be.restrict(rhs[-1], ctx.bound[level].layout,
-                                   ctx.bound[level + 1].layout))
+                                   ctx.bound[level + 1].layout, ctx.weights[level]))
         u = ctx.coarse_solve(rhs[-1])
         for level in range(len(self.levels) - 2, -1, -1):
             layout = ctx.bound[level].layout
             u = be.prolong_add(u, be.zeros(layout, ctx.dtype, b), ctx.bound[level + 1].layout,
-                               layout)
+                               layout, ctx.weights[level])
             u = self._cycle(ctx, level, u, rhs[level], cycle, False)
         return from_padded(xp, u, self.levels[0].A._layout, shape)
 
@@ -425,7 +452,8 @@ class GeometricMultigrid:
             f"Grid complexity:      {self.grid_complexity():6.3f}",
             f"Smoother:             {self.smoother!r}, presmooth={self.presmooth}, "
             f"postsmooth={self.postsmooth}",
-            f"Coarse operators:     {self.coarse_operator}",
+            f"Coarse operators:     {self.coarse_operator}, {self.interpolation} "
+            "interpolation",
             "  level   grid shape          unknowns     nonzeros  stencil",
         ]
         for i, lev in enumerate(self.levels):
@@ -442,8 +470,8 @@ def _numpy_namespace():
     return np_compat
 
 
-_SETUP_OPTIONS = ("smoother", "presmooth", "postsmooth", "coarse_operator", "max_levels",
-                  "coarse_size")
+_SETUP_OPTIONS = ("smoother", "presmooth", "postsmooth", "coarse_operator", "interpolation",
+                  "max_levels", "coarse_size")
 
 
 def mg_solve(A, b, **options):
@@ -456,7 +484,8 @@ def mg_solve(A, b, **options):
         Flat or grid-shaped right-hand side.
     **options
         Options of :class:`GeometricMultigrid` (``smoother``, ``presmooth``,
-        ``postsmooth``, ``coarse_operator``, ``max_levels``, ``coarse_size``) and of
+        ``postsmooth``, ``coarse_operator``, ``interpolation``, ``max_levels``,
+        ``coarse_size``) and of
         :meth:`GeometricMultigrid.solve` (``x0``, ``rtol``, ``atol``, ``maxiter``, ``cycle``,
         ``accel``, ``callback``).
 

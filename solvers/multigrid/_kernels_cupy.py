@@ -96,6 +96,47 @@ extern "C" __global__ void mg_prolong_add(
                 s += (double)uc[((long long)ia[x] * C1 + ja[y]) * C2 + la[z]];
     uf[p] = (T)((double)uf[p] + 0.125 * s);
 }
+
+extern "C" __global__ void mg_prolong_add_weighted(
+        const T* uc, T* uf, const T* W, long long Ptot, int P1, int P2, int C1, int C2,
+        int lo0, int lo1, int lo2, int n0, int n1, int n2) {
+    INDEX_INTERIOR
+    int ia[2] = {i >> 1, (i + 1) >> 1};
+    int ja[2] = {j >> 1, (j + 1) >> 1};
+    int la[2] = {l >> 1, (l + 1) >> 1};
+    double s = 0.0;
+    for (int corner = 0; corner < 8; ++corner) {
+        long long pc = ((long long)ia[(corner >> 2) & 1] * C1 + ja[(corner >> 1) & 1]) * C2
+                       + la[corner & 1];
+        s += (double)W[corner * Ptot + p] * (double)uc[pc];
+    }
+    uf[p] = (T)((double)uf[p] + s);
+}
+
+__device__ bool corner_matches(int delta, int bit) {
+    return delta == 0 || (delta == -1 && bit == 1) || (delta == 1 && bit == 0);
+}
+
+extern "C" __global__ void mg_restrict_weighted(
+        const T* rf, T* rc, const T* W, long long Ftot, int P1, int P2, int F1, int F2,
+        int lo0, int lo1, int lo2, int n0, int n1, int n2,
+        int act0, int act1, int act2, double scale) {
+    INDEX_INTERIOR
+    double s = 0.0;
+    for (int x = -act0; x <= act0; ++x)
+        for (int y = -act1; y <= act1; ++y)
+            for (int z = -act2; z <= act2; ++z) {
+                long long pf = ((long long)(2 * i + x) * F1 + (2 * j + y)) * F2 + (2 * l + z);
+                double w = 0.0;
+                for (int corner = 0; corner < 8; ++corner)
+                    if (corner_matches(x, (corner >> 2) & 1)
+                        && corner_matches(y, (corner >> 1) & 1)
+                        && corner_matches(z, corner & 1))
+                        w += (double)W[corner * Ftot + pf];
+                s += w * (double)rf[pf];
+            }
+    rc[p] = (T)(scale * s);
+}
 """
 
 _KERNELS = {}
@@ -188,22 +229,37 @@ class CupyBackend:
                 + (np.int32(colour), np.int32(bs.star), np.float64(omega)))
         return u
 
-    def restrict(self, rf, fine, coarse):
+    def bind_weights(self, W, layout, dtype, like=None):
+        import cupy
+
+        return cupy.asarray(np.ascontiguousarray(W, dtype=dtype))
+
+    def restrict(self, rf, fine, coarse, weights=None):
         rc = self.zeros(coarse, rf.dtype)
-        scale = 1.0 / 2 ** sum(fine.act)
-        _launch(_kernel("mg_restrict", rf.dtype), coarse.size,
-                (rf, rc, np.int32(coarse.padded[1]), np.int32(coarse.padded[2]),
-                 np.int32(fine.padded[1]), np.int32(fine.padded[2]),
-                 *(np.int32(v) for v in coarse.lo), *(np.int32(n) for n in coarse.n3),
-                 *(np.int32(a) for a in fine.act), np.float64(scale)))
+        scale = np.float64(0.5 ** fine.ndim)
+        dims = (np.int32(coarse.padded[1]), np.int32(coarse.padded[2]),
+                np.int32(fine.padded[1]), np.int32(fine.padded[2]),
+                *(np.int32(v) for v in coarse.lo), *(np.int32(n) for n in coarse.n3),
+                *(np.int32(a) for a in fine.act), scale)
+        if weights is None:
+            _launch(_kernel("mg_restrict", rf.dtype), coarse.size, (rf, rc) + dims)
+        else:
+            ftot = np.int64(np.prod(fine.padded))
+            _launch(_kernel("mg_restrict_weighted", rf.dtype), coarse.size,
+                    (rf, rc, weights, ftot) + dims)
         return rc
 
-    def residual_restrict(self, bs, u, f, coarse):
-        return self.restrict(self.residual(bs, u, f), bs.layout, coarse)
+    def residual_restrict(self, bs, u, f, coarse, weights=None):
+        return self.restrict(self.residual(bs, u, f), bs.layout, coarse, weights)
 
-    def prolong_add(self, uc, uf, coarse, fine):
-        _launch(_kernel("mg_prolong_add", uf.dtype), fine.size,
-                (uc, uf, np.int32(fine.padded[1]), np.int32(fine.padded[2]),
-                 np.int32(coarse.padded[1]), np.int32(coarse.padded[2]),
-                 *(np.int32(v) for v in fine.lo), *(np.int32(n) for n in fine.n3)))
+    def prolong_add(self, uc, uf, coarse, fine, weights=None):
+        dims = (np.int32(fine.padded[1]), np.int32(fine.padded[2]),
+                np.int32(coarse.padded[1]), np.int32(coarse.padded[2]),
+                *(np.int32(v) for v in fine.lo), *(np.int32(n) for n in fine.n3))
+        if weights is None:
+            _launch(_kernel("mg_prolong_add", uf.dtype), fine.size, (uc, uf) + dims)
+        else:
+            ptot = np.int64(np.prod(fine.padded))
+            _launch(_kernel("mg_prolong_add_weighted", uf.dtype), fine.size,
+                    (uc, uf, weights, ptot) + dims)
         return uf

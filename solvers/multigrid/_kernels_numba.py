@@ -21,8 +21,8 @@ import numba
 import numpy as np
 
 __all__ = ["apply_stencil", "jacobi_sweep", "colour_sweep", "restrict_full_weighting",
-           "residual_restrict",
-           "prolong_add", "galerkin_product"]
+           "residual_restrict", "prolong_add", "prolong_add_weighted", "restrict_weighted",
+           "galerkin_product"]
 
 _JIT = dict(cache=True, nogil=True, boundscheck=False)
 
@@ -196,9 +196,66 @@ def prolong_add(uc, uf, lof, hif):
 
 
 @numba.njit(**_JIT)
-def galerkin_product(coef, off, vary, pf, act, out, loc, hic, pc):
-    """Coefficients of ``R A P`` (``R`` full weighting, ``P`` d-linear) on the coarse grid.
+def prolong_add_weighted(uc, uf, W, lof, hif):
+    """``uf += P uc`` for a prolongation given by per-node weights ``W`` (shape ``(8, *pf)``).
 
+    ``W[c, i, j, l]`` weighs the coarse corner ``c = 4 b0 + 2 b1 + b2`` of fine node
+    ``(i, j, l)``: on each axis bit 0 is the coarse node ``i >> 1``, bit 1 ``(i + 1) >> 1``.
+    """
+    for i in range(lof[0], hif[0]):
+        a0 = i >> 1
+        b0 = (i + 1) >> 1
+        for j in range(lof[1], hif[1]):
+            a1 = j >> 1
+            b1 = (j + 1) >> 1
+            for l in range(lof[2], hif[2]):
+                a2 = l >> 1
+                b2 = (l + 1) >> 1
+                uf[i, j, l] += (W[0, i, j, l] * uc[a0, a1, a2] + W[1, i, j, l] * uc[a0, a1, b2]
+                                + W[2, i, j, l] * uc[a0, b1, a2] + W[3, i, j, l] * uc[a0, b1, b2]
+                                + W[4, i, j, l] * uc[b0, a1, a2] + W[5, i, j, l] * uc[b0, a1, b2]
+                                + W[6, i, j, l] * uc[b0, b1, a2] + W[7, i, j, l] * uc[b0, b1, b2])
+
+
+@numba.njit(**_JIT)
+def _corner_matches(delta, bit):
+    """Fine node ``2 I + delta`` has coarse node ``I`` as its corner ``bit`` on that axis."""
+    return delta == 0 or (delta == -1 and bit == 1) or (delta == 1 and bit == 0)
+
+
+@numba.njit(**_JIT)
+def _restriction_weight(W, wvary, i0, i1, i2, a, b, c, scale):
+    """Weight of fine node ``2 I + (a, b, c)`` in ``R = scale P^T`` at coarse node ``I``."""
+    w = 0.0
+    for corner in range(8):
+        if (_corner_matches(a, (corner >> 2) & 1) and _corner_matches(b, (corner >> 1) & 1)
+                and _corner_matches(c, corner & 1)):
+            w += W[corner, i0 * wvary, i1 * wvary, i2 * wvary]
+    return scale * w
+
+
+@numba.njit(**_JIT)
+def restrict_weighted(rf, rc, W, loc, hic, act, scale):
+    """``rc = scale P^T rf`` for the per-node prolongation weights ``W``."""
+    for I in range(loc[0], hic[0]):
+        for J in range(loc[1], hic[1]):
+            for L in range(loc[2], hic[2]):
+                s = 0.0
+                for a in range(-act[0], act[0] + 1):
+                    for b in range(-act[1], act[1] + 1):
+                        for c in range(-act[2], act[2] + 1):
+                            i0, i1, i2 = 2 * I + a, 2 * J + b, 2 * L + c
+                            s += (_restriction_weight(W, 1, i0, i1, i2, a, b, c, scale)
+                                  * rf[i0, i1, i2])
+                rc[I, J, L] = s
+
+
+@numba.njit(**_JIT)
+def galerkin_product(coef, off, vary, W, wvary, pf, act, out, loc, hic, pc):
+    """Coefficients of ``R A P`` on the coarse grid, ``R = 2**-d P^T``.
+
+    ``P`` is given by corner weights ``W`` as in :func:`prolong_add_weighted`
+    (``wvary = 0`` and ``W`` of shape ``(8, 1, 1, 1)`` filled with 1/8: d-linear).
     ``out`` has shape ``(27, *pc)`` and is accumulated into; row
     ``9 (O0 + 1) + 3 (O1 + 1) + (O2 + 1)`` holds the coupling to the coarse offset ``O``.
     ``pf`` / ``pc`` are the padded fine / coarse shapes.
@@ -210,13 +267,11 @@ def galerkin_product(coef, off, vary, pf, act, out, loc, hic, pc):
             for I2 in range(loc[2], hic[2]):
                 for a in range(-act[0], act[0] + 1):
                     i0 = 2 * I0 + a
-                    wa = scale * (0.5 if a != 0 else 1.0)
                     for b in range(-act[1], act[1] + 1):
                         i1 = 2 * I1 + b
-                        wb = wa * (0.5 if b != 0 else 1.0)
                         for c in range(-act[2], act[2] + 1):
                             i2 = 2 * I2 + c
-                            w = wb * (0.5 if c != 0 else 1.0)
+                            w = _restriction_weight(W, wvary, i0, i1, i2, a, b, c, scale)
                             for k in range(K):
                                 j0 = i0 + off[k, 0]
                                 j1 = i1 + off[k, 1]
@@ -227,17 +282,18 @@ def galerkin_product(coef, off, vary, pf, act, out, loc, hic, pc):
                                     continue
                                 if act[2] and (j2 == 0 or j2 == pf[2] - 1):
                                     continue
-                                v = 0.125 * w * coef[k, i0 * vary, i1 * vary, i2 * vary]
-                                for J0 in (j0 >> 1, (j0 + 1) >> 1):
+                                v = w * coef[k, i0 * vary, i1 * vary, i2 * vary]
+                                for corner in range(8):
+                                    J0 = (j0 + ((corner >> 2) & 1)) >> 1
+                                    J1 = (j1 + ((corner >> 1) & 1)) >> 1
+                                    J2 = (j2 + (corner & 1)) >> 1
                                     if act[0] and (J0 == 0 or J0 == pc[0] - 1):
                                         continue
-                                    for J1 in (j1 >> 1, (j1 + 1) >> 1):
-                                        if act[1] and (J1 == 0 or J1 == pc[1] - 1):
-                                            continue
-                                        for J2 in (j2 >> 1, (j2 + 1) >> 1):
-                                            if act[2] and (J2 == 0 or J2 == pc[2] - 1):
-                                                continue
-                                            row = (9 * (J0 - I0 + 1) + 3 * (J1 - I1 + 1)
-                                                   + (J2 - I2 + 1))
-                                            out[row, I0, I1, I2] += v
+                                    if act[1] and (J1 == 0 or J1 == pc[1] - 1):
+                                        continue
+                                    if act[2] and (J2 == 0 or J2 == pc[2] - 1):
+                                        continue
+                                    row = 9 * (J0 - I0 + 1) + 3 * (J1 - I1 + 1) + (J2 - I2 + 1)
+                                    pw = W[corner, j0 * wvary, j1 * wvary, j2 * wvary]
+                                    out[row, I0, I1, I2] += v * pw
 

@@ -8,7 +8,7 @@ grids (see :mod:`._grid`); every function returns a new array with a zero halo.
 
 from __future__ import annotations
 
-from .._array_api import device
+from .._array_api import device, from_numpy
 from ._grid import pad_interior
 
 __all__ = ["XPBackend"]
@@ -92,8 +92,13 @@ class XPBackend:
         return pad_interior(self.xp, new, bs.layout)
 
     # -- transfers -----------------------------------------------------------------------
-    def restrict(self, rf, fine, coarse):
+    def bind_weights(self, W, layout, dtype, like=None):
+        return self.xp.astype(from_numpy(W, self.xp, like=like), dtype)
+
+    def restrict(self, rf, fine, coarse, weights=None):
         """Full weighting, axis by axis: ``(x[2I-1] + 2 x[2I] + x[2I+1]) / 4``."""
+        if weights is not None:
+            return self._restrict_weighted(rf, fine, coarse, weights)
         x = rf
         for axis in range(3):
             if not fine.act[axis]:
@@ -103,11 +108,13 @@ class XPBackend:
                  + x[_axis_slice(axis, 3, 2 * nc + 2, 2)]) * 0.25
         return pad_interior(self.xp, x, coarse)
 
-    def residual_restrict(self, bs, u, f, coarse):
-        return self.restrict(self.residual(bs, u, f), bs.layout, coarse)
+    def residual_restrict(self, bs, u, f, coarse, weights=None):
+        return self.restrict(self.residual(bs, u, f), bs.layout, coarse, weights)
 
-    def prolong_add(self, uc, uf, coarse, fine):
+    def prolong_add(self, uc, uf, coarse, fine, weights=None):
         """``uf + P uc``: linear interpolation axis by axis (even nodes copy, odd average)."""
+        if weights is not None:
+            return self._prolong_add_weighted(uc, uf, coarse, fine, weights)
         xp = self.xp
         x = uc
         for axis in range(3):
@@ -121,3 +128,46 @@ class XPBackend:
             shape[axis] = 2 * (nc + 1)
             x = xp.reshape(both, tuple(shape))[_axis_slice(axis, 0, 2 * nc + 1)]
         return uf + pad_interior(xp, x, fine)
+
+    # -- transfers with per-node weights (operator-dependent interpolation) --------------
+    def _corner_values(self, uc, coarse, fine, corner):
+        """Fine-interior array of ``uc`` at each node's corner ``corner`` (see _interpolation)."""
+        xp, x = self.xp, uc
+        for axis in range(3):
+            if not fine.act[axis]:
+                continue
+            nc = coarse.n3[axis]
+            if (corner >> (2 - axis)) & 1:   # (i + 1) >> 1 for i = 1..2nc+1: 1,1,2,2,...
+                pair = [x[_axis_slice(axis, 1, nc + 2)]] * 2
+            else:                            # i >> 1: 0,1,1,2,2,...
+                pair = [x[_axis_slice(axis, 0, nc + 1)], x[_axis_slice(axis, 1, nc + 2)]]
+            both = xp.stack(pair, axis=axis + 1)
+            shape = list(pair[0].shape)
+            shape[axis] = 2 * (nc + 1)
+            x = xp.reshape(both, tuple(shape))[_axis_slice(axis, 0, 2 * nc + 1)]
+        return x
+
+    def _prolong_add_weighted(self, uc, uf, coarse, fine, weights):
+        inner = fine.interior
+        total = None
+        for corner in range(8):
+            term = weights[(corner,) + inner] * self._corner_values(uc, coarse, fine, corner)
+            total = term if total is None else total + term
+        return uf + pad_interior(self.xp, total, fine)
+
+    def _restrict_weighted(self, rf, fine, coarse, weights):
+        """``2**-d P^T rf``: the transpose of :meth:`_corner_values`, corner by corner."""
+        total = None
+        for corner in range(8):
+            x = weights[corner, ...] * rf
+            for axis in range(3):
+                if not fine.act[axis]:
+                    continue
+                nc = coarse.n3[axis]
+                if (corner >> (2 - axis)) & 1:   # coarse I gets fine 2I-1 and 2I
+                    x = x[_axis_slice(axis, 1, 2 * nc, 2)] + x[_axis_slice(axis, 2, 2 * nc + 1, 2)]
+                else:                            # coarse I gets fine 2I and 2I+1
+                    x = (x[_axis_slice(axis, 2, 2 * nc + 1, 2)]
+                         + x[_axis_slice(axis, 3, 2 * nc + 2, 2)])
+            total = x if total is None else total + x
+        return pad_interior(self.xp, total * 0.5 ** fine.ndim, coarse)

@@ -435,17 +435,21 @@ def diffusion(coefficient, *, spacing=None, location="node"):
 # ------------------------------------------------------------------------------ Galerkin
 
 
-def galerkin_operator(A):
-    """The Galerkin coarse operator ``R A P`` (full weighting ``R``, d-linear ``P``).
+def galerkin_operator(A, weights=None):
+    """The Galerkin coarse operator ``R A P`` with ``R = 2**-d P^T``.
 
+    ``P`` is d-linear interpolation (then ``R`` is full weighting) unless ``weights`` gives
+    an operator-dependent prolongation (see :func:`operator_interpolation_weights`).
     Computed on the host with a Numba kernel and returned in ``A``'s array library. The
     coarse stencil has at most ``3**d`` points (5-point becomes 9-point in 2-D, 7-point
-    becomes 27-point in 3-D); a constant stencil gives a constant one.
+    becomes 27-point in 3-D); a constant stencil with d-linear ``P`` gives a constant one.
 
     Parameters
     ----------
     A : StencilOperator
         Fine operator on a grid that coarsens (every size odd and >= 3).
+    weights : ndarray, optional
+        Host array of prolongation corner weights, shape ``(8,) + padded fine shape``.
 
     Returns
     -------
@@ -470,19 +474,23 @@ def galerkin_operator(A):
                          "size must be odd and >= 3 (2**k * m - 1, e.g. 7, 15, 63, 127)")
     coarse = fine.coarse()
     coef, vary = A._host_coefficients()
+    wvary = 0 if weights is None else 1
+    if weights is None:
+        weights = np.full((8, 1, 1, 1), 0.125)
     if vary:
-        lf = fine
         padded = np.zeros((coef.shape[0],) + fine.padded)
         padded[(slice(None),) + fine.interior] = coef
         coef = padded
-        lc = coarse
+    if vary or wvary:
+        lf, lc = fine, coarse
     else:  # compute on a small grid, read the centre node's stencil
         lf = Layout(tuple(7 for _ in fine.grid_shape))
         lc = lf.coarse()
     out = np.zeros((27,) + lc.padded)
-    galerkin_product(np.ascontiguousarray(coef), A._offsets3, vary, lf.padded_arr, lf.act_arr,
-                     out, lc.lo, lc.hi, lc.padded_arr)
-    if vary:
+    galerkin_product(np.ascontiguousarray(coef), A._offsets3, vary,
+                     np.ascontiguousarray(weights, dtype=np.float64), wvary, lf.padded_arr,
+                     lf.act_arr, out, lc.lo, lc.hi, lc.padded_arr)
+    if vary or wvary:
         rows = out[(slice(None),) + lc.interior]
     else:
         centre = tuple(2 if a else 0 for a in lc.act)
@@ -491,10 +499,11 @@ def galerkin_operator(A):
     keep = [k for k in range(27) if np.any(np.abs(rows[k]) > 1e-14 * scale)
             or _ALL_OFFSETS[k] == (0, 0, 0)]
     offsets = [_ALL_OFFSETS[k] for k in keep]
-    if not vary:
+    if not (vary or wvary):
         return StencilOperator._from_parts(coarse, offsets, const=rows[keep].copy())
-    xp = A._xp
     coef_c = np.ascontiguousarray(rows[keep])
-    coef_c = from_numpy(coef_c, xp, like=A._coef) if not is_numpy_namespace(xp) else coef_c
-    coef_c = xp.astype(coef_c, A._coef.dtype)
+    xp = A._xp
+    if xp is None or is_numpy_namespace(xp):
+        return StencilOperator._from_parts(coarse, offsets, coef=coef_c)
+    coef_c = xp.astype(from_numpy(coef_c, xp, like=A._coef), A._coef.dtype)
     return StencilOperator._from_parts(coarse, offsets, coef=coef_c)

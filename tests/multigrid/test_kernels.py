@@ -102,3 +102,57 @@ def test_generic_path_on_xp(xp, rng):
     x = from_numpy(rng.standard_normal((7, 7)), xp)
     expected = A.tosparse() @ to_numpy(x).ravel()
     xp_assert_close(xp.reshape(A @ x, (-1,)), from_numpy(expected, xp), rtol=1e-12)
+
+
+def _explicit_prolongation(backend, W, fine, coarse):
+    P = np.zeros((fine.size, coarse.size))
+    for k in range(coarse.size):
+        e = np.zeros(coarse.size)
+        e[k] = 1.0
+        uc = pad_interior(np_compat, e.reshape(coarse.n3), coarse)
+        P[:, k] = backend.prolong_add(uc, np.zeros(fine.padded), coarse, fine,
+                                      W)[fine.interior].ravel()
+    return P
+
+
+@pytest.mark.parametrize("shape", [(15,), (7, 9)])
+def test_operator_dependent_transfers(shape, rng):
+    from solvers.multigrid._interpolation import operator_interpolation_weights
+
+    a = np.exp(3 * rng.standard_normal(tuple(n + 1 for n in shape)))
+    A = diffusion(a, location="cell")
+    fine = A._layout
+    coarse = fine.coarse()
+    W = operator_interpolation_weights(A)
+    nb, ref = NumbaBackend(), XPBackend(np_compat)
+    uc = pad_interior(np_compat, rng.standard_normal(coarse.n3), coarse)
+    rf = pad_interior(np_compat, rng.standard_normal(fine.n3), fine)
+    pf = nb.prolong_add(uc, np.zeros(fine.padded), coarse, fine, W)
+    np.testing.assert_allclose(pf, ref.prolong_add(uc, np.zeros(fine.padded), coarse, fine, W),
+                               rtol=1e-13, atol=1e-14)
+    rc = nb.restrict(rf, fine, coarse, W)
+    np.testing.assert_allclose(rc, ref.restrict(rf, fine, coarse, W), rtol=1e-13, atol=1e-14)
+    # R = 2**-d P^T, and the Galerkin kernel forms R A P
+    assert np.isclose(np.vdot(rc, uc), 0.5 ** len(shape) * np.vdot(rf, pf), rtol=1e-12)
+    P = _explicit_prolongation(nb, W, fine, coarse)
+    expected = 0.5 ** len(shape) * P.T @ A.tosparse().toarray() @ P
+    np.testing.assert_allclose(galerkin_operator(A, W).tosparse().toarray(), expected,
+                               rtol=1e-12, atol=1e-12 * np.abs(expected).max())
+    # weights sum to one (constants are interpolated exactly) away from the boundary
+    total = W.sum(axis=0)[fine.interior]
+    inner = (slice(None),) * (3 - len(shape)) + (slice(2, -2),) * len(shape)
+    np.testing.assert_allclose(total[inner], 1.0, rtol=1e-12)
+    if len(shape) == 1:  # 1-D: the interpolant solves the homogeneous equation at F-nodes
+        assert np.abs((A.tosparse() @ P)[0::2]).max() < 1e-9 * np.abs(A.tosparse()).max()
+
+
+@pytest.mark.parametrize("shape", [(15,), (7, 9)])
+def test_operator_interpolation_of_laplacian_is_linear(shape):
+    from solvers.multigrid._interpolation import operator_interpolation_weights
+
+    A = poisson(shape)
+    fine = A._layout
+    nb = NumbaBackend()
+    P_op = _explicit_prolongation(nb, operator_interpolation_weights(A), fine, fine.coarse())
+    P_lin = _explicit_prolongation(nb, None, fine, fine.coarse())
+    np.testing.assert_allclose(P_op, P_lin, rtol=1e-14, atol=1e-15)
