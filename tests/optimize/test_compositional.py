@@ -151,12 +151,14 @@ def test_scst_error_falls_faster_in_samples_than_scgd():
     budgets = [200, 800, 3200]
     slopes = {}
     for name, params in (("scgd", scgd), ("scst", scst)):
-        points = [_final_error(name, T, range(6), params) for T in budgets]
+        points = [_final_error(name, T, range(18), params) for T in budgets]
         err = np.array([p[0] for p in points])
         samples = np.array([p[1] for p in points])
         slopes[name] = np.polyfit(np.log(samples), np.log(err), 1)[0]
         assert np.all(np.diff(err) < 0), (name, err)
-    # measured: scgd -0.333, scst -0.370 (seeds 0-5)
+    # measured over seeds 0-17: scgd -0.306, scst -0.351 (per block of 6 seeds: -0.333 / -0.370,
+    # -0.282 / -0.287, -0.295 / -0.381): on this strongly convex problem SCGD is close to its
+    # best rate too, so the margin is small but has the sign the theory predicts.
     assert slopes["scst"] < slopes["scgd"], slopes
 
 
