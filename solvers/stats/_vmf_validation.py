@@ -109,7 +109,7 @@ def unit_rows_resultant(x, xp, weights=None, name="x"):
     """
     n = x.shape[0]
     if is_numpy_namespace(xp):
-        coef = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
+        coef = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
         r, norms = resultant_rows(np.ascontiguousarray(x), coef)
         check_row_norms(norms, name)
         total = float(n) if weights is None else float(np.sum(coef))
