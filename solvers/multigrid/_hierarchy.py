@@ -83,10 +83,13 @@ class GeometricMultigrid:
     coarse_operator : {"galerkin", "rediscretize"}
         How coarse operators are formed. Rediscretization needs an operator built by
         :func:`poisson` or :func:`diffusion`.
-    interpolation : {"linear", "operator"}
+    interpolation : {"auto", "linear", "operator"}
         d-linear prolongation (with full-weighting restriction), or operator-dependent
         ("black-box") prolongation built from each level's stencil, with ``R = 2**-d P^T``
-        and Galerkin coarse operators (1-D and 2-D only): robust for jumping coefficients.
+        and Galerkin coarse operators (1-D and 2-D only): robust for jumping and rough
+        coefficients, at the price of 8 weight arrays per level. ``"auto"`` (default) picks
+        ``"operator"`` for a variable stencil on a 1-D or 2-D grid with Galerkin coarse
+        operators, else ``"linear"`` (for a constant stencil the two coincide).
     max_levels : int, optional
         Maximum number of levels (default: as many as the grid allows).
     coarse_size : int
@@ -126,7 +129,7 @@ class GeometricMultigrid:
     """
 
     def __init__(self, A, *, smoother="rbgs", presmooth=2, postsmooth=1,
-                 coarse_operator="galerkin", interpolation="linear", max_levels=None,
+                 coarse_operator="galerkin", interpolation="auto", max_levels=None,
                  coarse_size=100):
         if not isinstance(A, StencilOperator):
             raise TypeError(f"`A` must be a StencilOperator (see poisson, diffusion), "
@@ -138,9 +141,12 @@ class GeometricMultigrid:
         if coarse_operator not in ("galerkin", "rediscretize"):
             raise ValueError("`coarse_operator` must be 'galerkin' or 'rediscretize', "
                              f"got {coarse_operator!r}")
-        if interpolation not in ("linear", "operator"):
-            raise ValueError("`interpolation` must be 'linear' or 'operator', "
+        if interpolation not in ("auto", "linear", "operator"):
+            raise ValueError("`interpolation` must be 'auto', 'linear' or 'operator', "
                              f"got {interpolation!r}")
+        if interpolation == "auto":
+            interpolation = ("operator" if not A.is_constant and A.ndim <= 2
+                             and coarse_operator == "galerkin" else "linear")
         if interpolation == "operator" and coarse_operator != "galerkin":
             raise ValueError("interpolation='operator' needs coarse_operator='galerkin'")
         if interpolation == "operator" and A.ndim == 3:

@@ -128,8 +128,9 @@ def test_smooth_variable_coefficient():
     t = (np.arange(n + 1) + 0.5) / (n + 1)
     X, Y = np.meshgrid(t, t, indexing="ij")
     a = 1 + 0.9 * np.sin(2 * np.pi * X) * np.sin(2 * np.pi * Y)
-    ml = GeometricMultigrid(diffusion(a, location="cell"))
-    assert convergence_factor(ml, (n, n), np.random.default_rng(1)) <= 0.12
+    for interpolation in ("linear", "operator"):
+        ml = GeometricMultigrid(diffusion(a, location="cell"), interpolation=interpolation)
+        assert convergence_factor(ml, (n, n), np.random.default_rng(1)) <= 0.12
 
 
 def _jump_params():
@@ -152,8 +153,9 @@ def test_operator_interpolation_factor_on_inclusion():
     X, Y = np.meshgrid(t, t, indexing="ij")
     a = np.where((X > 1 / 3) & (X < 2 / 3) & (Y > 1 / 3) & (Y < 2 / 3), 1e3, 1.0)
     rng = np.random.default_rng(3)
-    linear = GeometricMultigrid(diffusion(a, location="cell"))
-    operator = GeometricMultigrid(diffusion(a, location="cell"), interpolation="operator")
+    linear = GeometricMultigrid(diffusion(a, location="cell"), interpolation="linear")
+    operator = GeometricMultigrid(diffusion(a, location="cell"))      # "auto" picks operator
+    assert operator.interpolation == "operator" and linear.interpolation == "linear"
     assert convergence_factor(operator, (n, n), rng) <= 0.10        # measured 0.02
     assert convergence_factor(linear, (n, n), rng) > 0.3            # measured 0.5
     # 1-D: operator-dependent interpolation makes the two-grid method exact
@@ -244,8 +246,10 @@ def test_backends_agree(xp, rng):
     for smoother in ("rbgs", "jacobi", "chebyshev"):
         for make in (lambda c: poisson((15, 15)), lambda c: diffusion(c)):
             A_np, A_xp = make(a), make(from_numpy(a, xp))
-            ml_np = GeometricMultigrid(A_np, smoother=smoother, coarse_size=10)
-            ml_xp = GeometricMultigrid(A_xp, smoother=smoother, coarse_size=10)
+            ml_np = GeometricMultigrid(A_np, smoother=smoother, coarse_size=10,
+                                       interpolation="linear")
+            ml_xp = GeometricMultigrid(A_xp, smoother=smoother, coarse_size=10,
+                                       interpolation="linear")
             x_np = ml_np.solve(b, maxiter=3, rtol=0.0)
             x_xp = ml_xp.solve(from_numpy(b, xp), maxiter=3, rtol=0.0)
             xp_assert_close(x_xp, from_numpy(x_np, xp), rtol=1e-10)
