@@ -1,6 +1,7 @@
 """solvers.stats: the von Mises-Fisher distribution and its mixtures, from 2 to 65536 dimensions.
 
 vonmises_fisher     the von Mises-Fisher distribution (logpdf, pdf, rvs, entropy, mean, fit), frozen or not
+vonmises_fisher_frozen  the class of a frozen distribution, ``vonmises_fisher(mu, kappa)``
 vmf_log_normalizer  log C_p(kappa), the log normalizing constant, finite for every p >= 2 and kappa >= 0
 fit_vmf_mixture     soft-EM fit of a mixture of vMF distributions (movMF)
 
