@@ -22,7 +22,7 @@ from scipy.optimize import minimize
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
-from solvers.optimize import LazyHessian, minimize_gns
+from solvers.optimize import minimize_gns
 from solvers.optimize.objectives import logistic
 
 GTOL = 1e-10
@@ -32,7 +32,8 @@ def run_ours(obj, variant):
     x0 = np.zeros(obj.dim)
     kw = {
         "exact": dict(hess=obj.hess),
-        "lazy-pcg": dict(hess_approx=obj.hessp_cg(preconditioner=LazyHessian(obj.hess, 4))),
+        "lazy-pcg": dict(hess_approx=obj.hessp_cg(
+            preconditioner=obj.lazy_hessian(every=4, dtype=np.float32))),
         "hessp-cg": dict(hessp=obj.hessp),
     }[variant]
     t0 = time.perf_counter()

@@ -29,7 +29,8 @@ def _gns(obj, variant):
     elif variant == "hessp-cg":
         kw = dict(hessp=obj.hessp)
     elif variant == "lazy-pcg":
-        kw = dict(hess_approx=obj.hessp_cg(preconditioner=LazyHessian(obj.hess, every=4)))
+        kw = dict(hess_approx=obj.hessp_cg(
+            preconditioner=obj.lazy_hessian(every=4, dtype=np.float32)))
     else:  # lazy10
         kw = dict(hess_approx=LazyHessian(obj.hess, every=10))
     return minimize_gns(obj.fun_and_jac, x0, jac=True, gtol=GTOL, **kw)

@@ -49,8 +49,8 @@ def ours(obj, setting, gtol):
     x0 = np.zeros(d)
     if setting == "exact":
         return minimize_gns(obj.fun_and_jac, x0, jac=True, hess=obj.hess, gtol=gtol)
-    if setting == "lazy-pcg":  # CG on exact products, preconditioned by a stale Hessian
-        approx = obj.hessp_cg(preconditioner=obj.lazy_hessian(every=4))
+    if setting == "lazy-pcg":  # CG on exact products, preconditioned by a stale float32 Hessian
+        approx = obj.hessp_cg(preconditioner=obj.lazy_hessian(every=4, dtype=np.float32))
         return minimize_gns(obj.fun_and_jac, x0, jac=True, hess_approx=approx, gtol=gtol)
     raise ValueError(setting)
 

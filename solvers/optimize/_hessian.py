@@ -119,11 +119,16 @@ class LazyHessian(HessianApproximation):
         Rebuild period (``every=1`` is the exact Hessian).
     factorization : {"auto", "eigh", "cholesky"}
         ``"auto"``: ``"eigh"`` for ``d <= 500``, else ``"cholesky"``.
+    dtype : dtype, optional
+        Store and factorize the matrix in this precision (e.g. float32: half the cost and
+        memory); solves cast the right-hand side and return the problem's dtype. Meant for
+        preconditioners (:class:`HessianVectorCG`), whose precision does not limit the final
+        accuracy.
     """
 
     name = "lazy"
 
-    def __init__(self, hess=None, every=10, factorization="auto"):
+    def __init__(self, hess=None, every=10, factorization="auto", dtype=None):
         super().__init__()
         if not isinstance(every, numbers.Integral) or every < 1:
             raise ValueError(f"`every` must be a positive integer, got {every!r}")
@@ -133,6 +138,7 @@ class LazyHessian(HessianApproximation):
         self.hess = hess
         self.every = int(every)
         self.factorization = factorization
+        self.dtype = dtype
         self._count = 0
         self.eigenvalues = None
         self._V = None
@@ -152,10 +158,15 @@ class LazyHessian(HessianApproximation):
         if not rebuild:
             return False
         H = _as_dense(self.problem, self._hess(x), "hess")
+        if self.dtype is not None:
+            H = self.problem.xp.astype(H, self.dtype)
         if self._method == "cholesky":
             self.H, self._lam, self._L = H, None, None
         else:
-            self.eigenvalues, self._V = self._eigh(H)
+            mu, V = self._eigh(H)
+            if self.dtype is not None:
+                mu, V = self.problem.xp.astype(mu, self.dtype), self.problem.xp.astype(V, self.dtype)
+            self.eigenvalues, self._V = mu, V
         return True
 
     def _eigh(self, H):
@@ -175,10 +186,22 @@ class LazyHessian(HessianApproximation):
     def solve(self, lam, g):
         self.nsolve += 1
         xp = self.problem.xp
+        if self.dtype is not None:
+            s = self._solve(xp, lam, xp.astype(g, self.dtype))
+            return None if s is None else xp.astype(s, self.problem.dtype)
+        return self._solve(xp, lam, g)
+
+    def _solve(self, xp, lam, g):
         if self._method == "cholesky":
             if lam != self._lam:
                 self._lam = lam
-                self._L = cholesky_factor(xp, self.problem.metric.add_to(self.H, lam))
+                metric = self.problem.metric
+                if self.dtype is not None and metric.kind != "identity":
+                    M = xp.astype(metric.add_to(xp.astype(self.H, self.problem.dtype), lam),
+                                  self.dtype)
+                else:
+                    M = metric.add_to(self.H, lam)
+                self._L = cholesky_factor(xp, M)
             if self._L is None:
                 return None
             return cholesky_solve(xp, self._L, g)

@@ -152,6 +152,7 @@ class _Logistic(Objective):
         self.l2 = _check_l2(l2)
         self._w = None
         self._X2 = None
+        self._X_lowp = None
 
     def _margins(self, w):
         """``t = y * (X w)`` cached for the last ``w``."""
@@ -180,8 +181,17 @@ class _Logistic(Objective):
         s = self._sigmoid_neg(self._margins(w))
         return s * (1 - s) / self.n
 
-    def hess(self, w):
-        return _add_diag(self.xp, _gram(self.xp, self.X, self._curvature(w)), self.l2)
+    def hess(self, w, dtype=None):
+        """The Hessian; ``dtype=float32`` builds it in single precision from a float32 copy of
+        ``X`` made on first use (for preconditioners: twice as fast)."""
+        xp = self.xp
+        s = self._curvature(w)
+        X = self.X
+        if dtype is not None and dtype != self.dtype:
+            if self._X_lowp is None or self._X_lowp.dtype != dtype:
+                self._X_lowp = X.astype(dtype) if _is_sparse(X) else xp.astype(X, dtype)
+            X, s = self._X_lowp, xp.astype(s, dtype)
+        return _add_diag(xp, _gram(xp, X, s), self.l2)
 
     def hessp(self, w, v):
         return self.X.T @ (self._curvature(w) * (self.X @ v)) + self.l2 * v
@@ -198,6 +208,11 @@ class _Logistic(Objective):
         if _is_sparse(self.X):
             return _row_scale_sparse(self.X, r).toarray()
         return self.X * r[:, None]
+
+    def lazy_hessian(self, every=10, dtype=None, factorization="auto"):
+        """:class:`LazyHessian` rebuilt every ``every`` iterations, optionally in ``dtype``."""
+        return LazyHessian(lambda w: self.hess(w, dtype=dtype), every=every,
+                           factorization=factorization, dtype=dtype)
 
     def diagonal_hessian(self):
         """:class:`DiagonalHessian` with the exact diagonal."""

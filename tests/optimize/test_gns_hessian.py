@@ -136,3 +136,35 @@ def _conv_out(value, conv):
     if isinstance(value, np.ndarray):
         return conv(value)
     return value
+
+
+@pytest.mark.parametrize("factorization", ["eigh", "cholesky"])
+@pytest.mark.parametrize("metric_kind", ["identity", "diagonal", "dense"])
+def test_lazy_float32_precision(factorization, metric_kind, rng):
+    M = rng.standard_normal((D, D))
+    H = M @ M.T / D + 0.5 * np.eye(D)
+    metric, B = _metric(metric_kind, rng)
+    x = rng.standard_normal(D)
+    problem = Problem(lambda x: 0.0, x, (), lambda x: x, None, None, metric)
+    approx = LazyHessian(lambda x: H, every=2, factorization=factorization, dtype=np.float32)
+    approx.bind(problem)
+    g = rng.standard_normal(D)
+    approx.update(x, 0.0, g)
+    s = approx.solve(0.3, g)
+    assert s.dtype == np.float64
+    np.testing.assert_allclose(s, np.linalg.solve(H + 0.3 * B, g), rtol=1e-4, atol=1e-5)
+
+
+def test_logistic_float32_preconditioner_keeps_accuracy(rng):
+    from solvers.optimize import minimize_gns
+    from solvers.optimize.objectives import logistic
+
+    X = rng.standard_normal((300, 20)) * np.logspace(0, 1, 20)
+    y = (X[:, 0] + rng.standard_normal(300) > 0).astype(float)
+    obj = logistic(X, y, l2=1e-3)
+    H32 = obj.hess(np.zeros(20), dtype=np.float32)
+    assert H32.dtype == np.float32
+    np.testing.assert_allclose(H32, obj.hess(np.zeros(20)), rtol=1e-5, atol=1e-6)
+    approx = obj.hessp_cg(preconditioner=obj.lazy_hessian(every=4, dtype=np.float32))
+    res = minimize_gns(obj.fun_and_jac, obj.zeros(), jac=True, hess_approx=approx, gtol=1e-12)
+    assert res.success and np.linalg.norm(res.jac) <= 1e-12 and res.nit <= 15
