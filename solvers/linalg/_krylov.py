@@ -41,15 +41,20 @@ def _validate_krylov(A, b, x0, rtol, atol, maxiter, M, callback, default_maxiter
     if maxiter is None:
         maxiter = default_maxiter(math.prod(b.shape))
     else:
-        try:
-            maxiter = operator.index(maxiter)
-        except TypeError:
-            raise TypeError(f"`maxiter` must be an integer, got {maxiter!r}") from None
-        if maxiter < 1:
-            raise ValueError(f"`maxiter` must be positive, got {maxiter}")
+        maxiter = _positive_int(maxiter, "maxiter")
     if callback is not None and not callable(callback):
         raise TypeError("`callback` must be callable or None")
     return xp, matvec, psolve, b, x, float(rtol), float(atol), maxiter
+
+
+def _positive_int(value, name):
+    try:
+        value = operator.index(value)
+    except TypeError:
+        raise TypeError(f"`{name}` must be an integer, got {value!r}") from None
+    if value < 1:
+        raise ValueError(f"`{name}` must be positive, got {value}")
+    return value
 
 
 def _dot(xp, a, b):
@@ -193,12 +198,7 @@ def gmres(A, b, *, x0=None, rtol=1e-5, atol=0.0, restart=20, maxiter=None, M=Non
     """
     xp, matvec, psolve, b, x, rtol, atol, maxiter = _validate_krylov(
         A, b, x0, rtol, atol, maxiter, M, callback, lambda n: 10 * n)
-    try:
-        restart = operator.index(restart)
-    except TypeError:
-        raise TypeError(f"`restart` must be an integer, got {restart!r}") from None
-    if restart < 1:
-        raise ValueError(f"`restart` must be positive, got {restart}")
+    restart = _positive_int(restart, "restart")
     n = math.prod(b.shape)
     restart = min(restart, n)
     bnorm = _norm(xp, b)
