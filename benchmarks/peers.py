@@ -5,7 +5,8 @@ Usage::
     python benchmarks/peers.py [--quick] [--only NAME]
 
 Each module in ``benchmarks/peer_cases/`` contributes rows (see its ``__init__``).
-``--only`` keeps the modules (or cases) whose name contains NAME.
+``--only`` runs the modules whose name contains NAME; if none does, it keeps the
+cases (of all modules) whose name contains NAME.
 """
 
 from __future__ import annotations
@@ -69,12 +70,16 @@ def main(argv=None):
     print(HEADER)
     print(RULE, flush=True)
     failures = 0
-    for name in module_names():
-        module_selected = args.only is None or args.only in name
+    names = module_names()
+    by_module = args.only is not None and any(args.only in name for name in names)
+    for name in names:
+        if by_module and args.only not in name:
+            continue  # --only names a module: run just the matching ones
         try:
             module = importlib.import_module(f"peer_cases.{name}")
             for row in module.rows(args.quick):
-                if module_selected or args.only in row.case:
+                # otherwise --only filters the cases of every module by name
+                if args.only is None or by_module or args.only in row.case:
                     print(format_row(row), flush=True)
         except Exception:  # keep the table going, report the failure
             failures += 1
