@@ -118,9 +118,9 @@ class Objective:
         """:class:`ExactHessian` of this objective."""
         return ExactHessian(self.hess)
 
-    def lazy_hessian(self, every=10):
-        """:class:`LazyHessian` rebuilt every ``every`` iterations."""
-        return LazyHessian(self.hess, every=every)
+    def lazy_hessian(self, every=10, dtype=None, factorization="auto"):
+        """:class:`LazyHessian` rebuilt every ``every`` iterations (factorized in ``dtype``)."""
+        return LazyHessian(self.hess, every=every, factorization=factorization, dtype=dtype)
 
     def hessp_cg(self, rtol="auto", maxiter=None, preconditioner=None):
         """Matrix-free :class:`HessianVectorCG` with this objective's ``hessp``."""
@@ -160,6 +160,7 @@ class _Logistic(Objective):
         if self._w is None or self._w.shape != w.shape or not bool(xp.all(self._w == w)):
             self._t = self.y * (self.X @ w)
             self._w = xp.asarray(w, copy=True)
+            self._s = None
         return self._t
 
     def _sigmoid_neg(self, t):
@@ -178,8 +179,12 @@ class _Logistic(Objective):
         return f, g
 
     def _curvature(self, w):
-        s = self._sigmoid_neg(self._margins(w))
-        return s * (1 - s) / self.n
+        """``sigma(t) sigma(-t) / n``, cached with the margins."""
+        t = self._margins(w)
+        if self._s is None:
+            s = self._sigmoid_neg(t)
+            self._s = s * (1 - s) / self.n
+        return self._s
 
     def hess(self, w, dtype=None):
         """The Hessian; ``dtype=float32`` builds it in single precision from a float32 copy of
