@@ -7,7 +7,8 @@ cycles, the error against u for the cycles and for one full-multigrid (FMG) pass
 comparison with PyAMG (Ruge–Stüben + CG) when it is installed; saves the residual history
 and a slice of the solution to a PNG.
 
-Run:  python examples/multigrid_poisson_3d.py [--n 127] [--pyamg-n 63] [--out multigrid_poisson_3d.png]
+Run:  python examples/multigrid_poisson_3d.py [--n 127] [--pyamg-n 63]
+      [--out multigrid_poisson_3d.png]
 """
 
 import argparse

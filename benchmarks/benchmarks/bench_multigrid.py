@@ -107,12 +107,12 @@ class ConvergenceFactor:
 
 
 class JumpingCoefficients:
-    """CG iterations to 1e-8 with the symmetric V-cycle, 2-D 255^2, high-contrast coefficients."""
+    """CG iterations to 1e-8 with the symmetric V-cycle, 2-D 255^2, (high-contrast) coefficients."""
 
-    params = [["smooth", "inclusion", "checkerboard"]]
-    param_names = ["coefficient"]
+    params = [["smooth", "inclusion", "checkerboard"], ["linear", "operator"]]
+    param_names = ["coefficient", "interpolation"]
 
-    def setup(self, coefficient):
+    def setup(self, coefficient, interpolation):
         n = 255
         t = (np.arange(n + 1) + 0.5) / (n + 1)
         X, Y = np.meshgrid(t, t, indexing="ij")
@@ -125,11 +125,12 @@ class JumpingCoefficients:
         self.A = diffusion(a, location="cell")
         self.b = np.random.default_rng(0).standard_normal((n, n))
 
-    def track_cg_iterations(self, coefficient):
-        ml = GeometricMultigrid(self.A)
+    def track_cg_iterations(self, coefficient, interpolation):
+        ml = GeometricMultigrid(self.A, interpolation=interpolation)
         return ml.solve(self.b, rtol=1e-8, accel="cg", return_info=True)[1].nit
 
     track_cg_iterations.unit = "iterations"
 
-    def time_setup_and_solve(self, coefficient):
-        GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel="cg")
+    def time_setup_and_solve(self, coefficient, interpolation):
+        GeometricMultigrid(self.A, interpolation=interpolation).solve(self.b, rtol=1e-8,
+                                                                      accel="cg")

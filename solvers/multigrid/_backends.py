@@ -3,11 +3,12 @@
 ``get_backend(xp)`` returns the Numba backend for NumPy, the CuPy backend for CuPy and the
 generic array-API backend otherwise. Every backend offers the same operations on padded
 arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``colour_sweep``,
-``restrict``, ``residual_restrict`` (the restricted residual), ``prolong_add``; the
+``restrict``, ``residual_restrict`` (the restricted residual) and ``prolong_add``; the
 transfers take optional prolongation ``weights`` made by ``bind_weights`` (see
-:mod:`._interpolation`; ``None`` is d-linear interpolation and full weighting). ``colour_sweep`` and ``prolong_add`` may update their
-first array argument in place and return it, and ``residual`` may return a per-level work
-array that its next call overwrites: callers use the returned arrays at once.
+:mod:`._interpolation`; ``None`` is d-linear interpolation and full weighting).
+``colour_sweep`` and ``prolong_add`` may update their first array argument in place and
+return it, and ``residual`` may return a per-level work array that its next call
+overwrites: callers use the returned arrays at once.
 """
 
 from __future__ import annotations
@@ -116,9 +117,9 @@ class NumbaBackend:
 
     def prolong_add(self, uc, uf, coarse, fine, weights=None):
         if weights is None:
-            _nb.prolong_add(uc, uf, fine.lo, fine.hi)
+            _nb.prolong_add_linear(uc, uf, fine.lo, fine.hi)
         else:
-            _nb.prolong_add_weighted(uc, uf, weights, fine.lo, fine.hi)
+            _nb.prolong_add(uc, uf, weights, 1, fine.lo, fine.hi)
         return uf
 
 

@@ -21,7 +21,7 @@ import numba
 import numpy as np
 
 __all__ = ["apply_stencil", "jacobi_sweep", "colour_sweep", "restrict_full_weighting",
-           "residual_restrict", "prolong_add", "prolong_add_weighted", "restrict_weighted",
+           "residual_restrict", "prolong_add_linear", "prolong_add", "restrict_weighted",
            "galerkin_product"]
 
 _JIT = dict(cache=True, nogil=True, boundscheck=False)
@@ -179,8 +179,9 @@ def residual_restrict(coef, off, vary, u, f, rc, lo, hi, hic, act):
 
 
 @numba.njit(**_JIT)
-def prolong_add(uc, uf, lof, hif):
-    """``uf += P uc`` with d-linear interpolation, on the fine interior."""
+def prolong_add_linear(uc, uf, lof, hif):
+    """``uf += P uc`` with d-linear interpolation (:func:`prolong_add` with ``W = 1/8``,
+    kept separate because it is twice as fast)."""
     for i in range(lof[0], hif[0]):
         a0 = i >> 1
         b0 = (i + 1) >> 1
@@ -196,25 +197,33 @@ def prolong_add(uc, uf, lof, hif):
 
 
 @numba.njit(**_JIT)
-def prolong_add_weighted(uc, uf, W, lof, hif):
-    """``uf += P uc`` for a prolongation given by per-node weights ``W`` (shape ``(8, *pf)``).
+def prolong_add(uc, uf, W, wvary, lof, hif):
+    """``uf += P uc`` on the fine interior, ``P`` given by per-node corner weights ``W``.
 
     ``W[c, i, j, l]`` weighs the coarse corner ``c = 4 b0 + 2 b1 + b2`` of fine node
     ``(i, j, l)``: on each axis bit 0 is the coarse node ``i >> 1``, bit 1 ``(i + 1) >> 1``.
+    d-linear interpolation is ``W = 1/8`` with ``wvary = 0`` (``W`` of shape ``(8, 1, 1, 1)``).
     """
     for i in range(lof[0], hif[0]):
         a0 = i >> 1
         b0 = (i + 1) >> 1
+        wi = i * wvary
         for j in range(lof[1], hif[1]):
             a1 = j >> 1
             b1 = (j + 1) >> 1
+            wj = j * wvary
             for l in range(lof[2], hif[2]):
                 a2 = l >> 1
                 b2 = (l + 1) >> 1
-                uf[i, j, l] += (W[0, i, j, l] * uc[a0, a1, a2] + W[1, i, j, l] * uc[a0, a1, b2]
-                                + W[2, i, j, l] * uc[a0, b1, a2] + W[3, i, j, l] * uc[a0, b1, b2]
-                                + W[4, i, j, l] * uc[b0, a1, a2] + W[5, i, j, l] * uc[b0, a1, b2]
-                                + W[6, i, j, l] * uc[b0, b1, a2] + W[7, i, j, l] * uc[b0, b1, b2])
+                wl = l * wvary
+                uf[i, j, l] += (W[0, wi, wj, wl] * uc[a0, a1, a2]
+                                + W[1, wi, wj, wl] * uc[a0, a1, b2]
+                                + W[2, wi, wj, wl] * uc[a0, b1, a2]
+                                + W[3, wi, wj, wl] * uc[a0, b1, b2]
+                                + W[4, wi, wj, wl] * uc[b0, a1, a2]
+                                + W[5, wi, wj, wl] * uc[b0, a1, b2]
+                                + W[6, wi, wj, wl] * uc[b0, b1, a2]
+                                + W[7, wi, wj, wl] * uc[b0, b1, b2])
 
 
 @numba.njit(**_JIT)
@@ -254,7 +263,7 @@ def restrict_weighted(rf, rc, W, loc, hic, act, scale):
 def galerkin_product(coef, off, vary, W, wvary, pf, act, out, loc, hic, pc):
     """Coefficients of ``R A P`` on the coarse grid, ``R = 2**-d P^T``.
 
-    ``P`` is given by corner weights ``W`` as in :func:`prolong_add_weighted`
+    ``P`` is given by corner weights ``W`` as in :func:`prolong_add`
     (``wvary = 0`` and ``W`` of shape ``(8, 1, 1, 1)`` filled with 1/8: d-linear).
     ``out`` has shape ``(27, *pc)`` and is accumulated into; row
     ``9 (O0 + 1) + 3 (O1 + 1) + (O2 + 1)`` holds the coupling to the coarse offset ``O``.

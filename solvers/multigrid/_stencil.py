@@ -1,4 +1,4 @@
-"""Matrix-free stencil operators on structured grids: ``StencilOperator``, ``poisson``, ``diffusion``."""
+"""Matrix-free stencil operators on structured grids: StencilOperator, poisson, diffusion."""
 
 from __future__ import annotations
 
