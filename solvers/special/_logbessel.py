@@ -90,7 +90,9 @@ def log_iv(v, x):
     -----
     Domain rules (ufunc style, no exceptions):
 
-    - ``x = 0``: 0 for ``v = 0``, ``-inf`` for ``v > 0`` (and negative integer v).
+    - ``x = 0``: 0 for ``v = 0``, ``-inf`` for ``v > 0`` and negative integer v;
+      for negative non-integer v, I_v(x) -> +-inf with the sign of Gamma(1 + v):
+      ``+inf`` where that is positive, NaN otherwise.
     - ``v < 0``: ``I_{-n} = I_n`` for integer n; otherwise
       ``I_{-v} = I_v + (2/pi) sin(v pi) K_v`` (DLMF 10.27.2), and NaN where that
       value is negative (its log is not real).

@@ -15,7 +15,7 @@ import math
 from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
 from ._logbessel_numba import (
     SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13, _DEBYE_TERMS, _EPS,
-    _LOG_2PI, _LOG_PI_2, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON,
+    _LOG_2PI, _LOG_PI_2, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _TEMME_MAX_X,
 )
 
 _TINY = 2.2250738585072014e-308
@@ -235,10 +235,11 @@ def _steed(xp, mu, x):
 def _log_kv_small(xp, v, x):
     n = xp.floor(v + 0.5)
     mu = v - n
-    lt, st = _temme(xp, mu, xp.where(x <= 2.0, x, 1.0))
-    ls, ss = _steed(xp, mu, xp.where(x > 2.0, x, 10.0))
-    logk = xp.where(x <= 2.0, lt, ls)
-    sigma = xp.where(x <= 2.0, st, ss)
+    use_temme = x <= _TEMME_MAX_X
+    lt, st = _temme(xp, mu, xp.where(use_temme, x, 1.0))
+    ls, ss = _steed(xp, mu, xp.where(use_temme, 10.0, x))
+    logk = xp.where(use_temme, lt, ls)
+    sigma = xp.where(use_temme, st, ss)
     prod = xp.ones_like(x)
     nu = mu
     nmax = int(xp.max(n)) if n.size else 0
@@ -291,7 +292,10 @@ def log_iv(xp, v, x):
         li = xp.where(neg, xp.where(s > 0.0, add, sub), li)
     out = xp.where(ok, li, math.nan)
     zero = (x == 0.0) & xp.isfinite(v)
-    at_zero = xp.where((v > 0.0) | integer, _full(xp, x, -math.inf), math.nan)
+    av = xp.abs(v)
+    even_floor = xp.floor(av) - 2.0 * xp.floor(0.5 * xp.floor(av)) == 0.0
+    at_zero = xp.where(even_floor, _full(xp, x, math.inf), math.nan)  # sign of Gamma(1 + v)
+    at_zero = xp.where((v > 0.0) | (av == xp.floor(av)), -math.inf, at_zero)
     at_zero = xp.where(v == 0.0, 0.0, at_zero)
     out = xp.where(zero, at_zero, out)
     out = xp.where((x == math.inf) & xp.isfinite(v), math.inf, out)

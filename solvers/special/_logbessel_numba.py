@@ -38,6 +38,7 @@ _EPS = 2.220446049250313e-16
 _MAX_SERIES = 200
 _MAX_STEED = 500
 _MAX_PERRON = 1000
+_TEMME_MAX_X = 1.5  # Temme's series for x <= this, Steed's CF2 above (measured crossover)
 
 # region codes (priority order of the branch table)
 SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13 = 0, 1, 2, 3, 4, 5, 6
@@ -241,7 +242,7 @@ def _log_kv_small(v, x):
     """log K_v(x) for 0 <= v <= ~13, 0 < x <= 30: Temme / Steed + ratio recurrence."""
     n = int(math.floor(v + 0.5))
     mu = v - n
-    if x <= 2.0:
+    if x <= _TEMME_MAX_X:
         logk, sigma = _temme(mu, x)
     else:
         logk, sigma = _steed(mu, x)
@@ -288,7 +289,12 @@ def log_iv_scalar(v, x):
     if math.isinf(a):
         return math.nan
     if x == 0.0:
-        return 0.0 if v == 0.0 else (-math.inf if (v > 0.0 or a == math.floor(a)) else math.nan)
+        if v == 0.0:
+            return 0.0
+        if v > 0.0 or a == math.floor(a):
+            return -math.inf
+        # I_{-a}(x) ~ (x/2)^(-a) / Gamma(1 - a): +inf or -inf by the sign of Gamma(1 - a)
+        return math.inf if math.floor(a) % 2.0 == 0.0 else math.nan
     if math.isinf(x):
         return math.inf
     li = _log_iv_pos(a, x)

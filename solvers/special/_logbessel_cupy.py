@@ -1,0 +1,313 @@
+"""CuPy path of ``log_iv``, ``log_kv`` and ``iv_ratio``: one ``ElementwiseKernel`` each.
+
+The CUDA device functions below are a line-by-line transcription of the Numba
+scalar routines in ``_logbessel_numba`` (same branches, constants, loop caps and
+stopping rules); the coefficient tables are rendered from ``_coefficients``.
+CuPy is imported only when a kernel is first needed.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+
+from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
+from ._logbessel_numba import _MAX_PERRON, _MAX_SERIES, _MAX_STEED
+
+
+def _c_array(name, rows):
+    if isinstance(rows[0], (tuple, list)):
+        body = ",\n".join("  {" + ", ".join(repr(float(c)) for c in row) + "}" for row in rows)
+        return f"__device__ const double {name}[{len(rows)}][{len(rows[0])}] = {{\n{body}\n}};\n"
+    body = ", ".join(repr(float(c)) for c in rows)
+    return f"__device__ const double {name}[{len(rows)}] = {{{body}}};\n"
+
+
+_DEVICE_CODE = r"""
+
+__device__ inline double slv_inf() { return __longlong_as_double(0x7ff0000000000000LL); }
+__device__ inline double slv_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
+
+__device__ int slv_region(double v, double x) {
+    double lx = log(x);
+    double lv = v > 0.0 ? log(v) : -slv_inf();
+    if ((x > 1400.0 && v < 3.05) || (0.6229 * lx - 3.2318 > lv && v > 3.1 && v * v < 0.002 * x))
+        return 1;
+    if ((x > 30.0 && v < 15.3919) || (0.5113 * lx + 0.7939 > lv && x > 59.6925 && v * v < 2.0 * x))
+        return 2;
+    if ((x > 274.2377 && v > 0.3) || v > 163.6993) return 3;
+    if ((x > 84.4153 && v > 0.46) || v > 56.9971) return 4;
+    if ((x > 35.9074 && v > 0.6) || v > 20.1534) return 5;
+    if ((x > 19.6931 && v > 0.7) || v > 12.6964) return 6;
+    return 0;
+}
+
+__device__ double slv_hankel_tail(double v, double x, int nterms, double sign) {
+    double mu = 4.0 * v * v, c = 1.0, s = 0.0;
+    for (int k = 1; k <= nterms; ++k) {
+        double odd = 2.0 * k - 1.0;
+        c *= sign * (mu - odd * odd) / (8.0 * k * x);
+        s += c;
+    }
+    return s;
+}
+
+/* returns v*eta; writes -1/4 log1p(z^2) and log1p(sum) */
+__device__ double slv_debye(double v, double x, int nterms, double sign,
+                            double* quarter, double* lsum) {
+    double z = x / v, r, eta;
+    if (z < 1e150) {
+        r = sqrt(1.0 + z * z);
+        *quarter = -0.25 * log1p(z * z);
+    } else {
+        r = z;
+        *quarter = -0.5 * log(z);
+    }
+    if (z > 1e-280) eta = r + log(z / (1.0 + r));
+    else eta = r + (log(x) - log(v)) - log1p(r);
+    double t = 1.0 / r, t2 = t * t, w = sign * t / v, s = 0.0;
+    for (int k = nterms; k >= 1; --k) {
+        double p = 0.0;
+        for (int j = k; j >= 0; --j) p = p * t2 + SLV_DEBYE_U[k - 1][j];
+        s = (s + p) * w;
+    }
+    *lsum = log1p(s);
+    return v * eta;
+}
+
+__device__ int slv_debye_terms(int reg) {
+    return reg == 3 ? 4 : (reg == 4 ? 6 : (reg == 5 ? 9 : 13));
+}
+
+__device__ void slv_rgamma_parts(double mu, double* even, double* odd) {
+    double mu2 = mu * mu, e = 0.0, o = 0.0;
+    for (int k = SLV_N_RG - 1; k >= 0; --k) {
+        if (k % 2 == 0) e = e * mu2 + SLV_RGAMMA[k];
+        else o = o * mu2 + SLV_RGAMMA[k];
+    }
+    *even = e;
+    *odd = o;
+}
+
+__device__ double slv_log_series_prefactor(double v, double x) {
+    int n = (int)floor(v + 0.5);
+    double mu = v - n, even, odd;
+    slv_rgamma_parts(mu, &even, &odd);
+    double h = 0.5 * x, hp = 1.0, q = 1.0;
+    for (int i = 1; i <= n; ++i) {
+        hp *= h;
+        q *= mu + i;
+    }
+    if (h >= 1e-20) return mu * log(h) + log(hp * (even + mu * odd) / q);
+    return v * log(h) + log((even + mu * odd) / q);
+}
+
+__device__ double slv_log_iv_series(double v, double x) {
+    double q = 0.25 * x * x, r = 1.0, s = 1.0;
+    for (int k = 1; k < SLV_MAX_SERIES; ++k) {
+        r *= q / (k * (k + v));
+        s += r;
+        if (r < 0.5 * SLV_EPS * s) break;
+    }
+    return slv_log_series_prefactor(v, x) + log(s);
+}
+
+__device__ double slv_log_iv_pos(double v, double x) {
+    int reg = slv_region(v, x);
+    if (reg == 0) return slv_log_iv_series(v, x);
+    if (reg <= 2) {
+        double tail = slv_hankel_tail(v, x, reg == 1 ? 3 : 20, -1.0);
+        return x - 0.5 * (SLV_LOG_2PI + log(x)) + log1p(tail);
+    }
+    double quarter, lsum;
+    double veta = slv_debye(v, x, slv_debye_terms(reg), 1.0, &quarter, &lsum);
+    return -0.5 * (SLV_LOG_2PI + log(v)) + veta + quarter + lsum;
+}
+
+/* Temme's series, x <= 2, |mu| <= 1/2: returns log K_mu, writes x K_{mu+1}/K_mu */
+__device__ double slv_temme(double mu, double x, double* sigma) {
+    double even, odd;
+    slv_rgamma_parts(mu, &even, &odd);
+    double gampl = even + mu * odd, gammi = even - mu * odd, gam1 = -odd, gam2 = even;
+    double x2 = 0.5 * x, pimu = SLV_PI * mu;
+    double fact = fabs(pimu) < 1e-9 ? 1.0 : pimu / sin(pimu);
+    double d = -log(x2), e = mu * d;
+    double fact2 = fabs(e) < 1e-9 ? 1.0 : sinh(e) / e;
+    double ff = fact * (gam1 * cosh(e) + gam2 * fact2 * d);
+    double s = ff;
+    e = exp(e);
+    double p = 0.5 * e / gampl, q = 0.5 / (e * gammi), c = 1.0, dd = x2 * x2, s1 = p;
+    for (int i = 1; i < SLV_MAX_SERIES; ++i) {
+        double fi = (double)i;
+        ff = (fi * ff + p + q) / (fi * fi - mu * mu);
+        c *= dd / fi;
+        p /= fi - mu;
+        q /= fi + mu;
+        double term = c * ff;
+        s += term;
+        s1 += c * (p - fi * ff);
+        if (fabs(term) < 0.5 * SLV_EPS * fabs(s)) break;
+    }
+    *sigma = 2.0 * s1 / s;
+    return log(s);
+}
+
+/* Steed's CF2, x > 2, |mu| <= 1/2: returns log K_mu, writes x K_{mu+1}/K_mu */
+__device__ double slv_steed(double mu, double x, double* sigma) {
+    double b = 2.0 * (1.0 + x), d = 1.0 / b, h = d, delh = d, q1 = 0.0, q2 = 1.0;
+    double a1 = 0.25 - mu * mu, q = a1, c = a1, a = -a1, s = 1.0 + q * delh;
+    for (int i = 2; i < SLV_MAX_STEED; ++i) {
+        a -= 2.0 * (i - 1);
+        c = -a * c / i;
+        double qnew = (q1 - b * q2) / a;
+        q1 = q2;
+        q2 = qnew;
+        q += c * qnew;
+        b += 2.0;
+        d = 1.0 / (b + a * d);
+        delh = (b * d - 1.0) * delh;
+        h += delh;
+        double dels = q * delh;
+        s += dels;
+        if (fabs(dels) < 0.5 * SLV_EPS * fabs(s)) break;
+    }
+    h = a1 * h;
+    *sigma = mu + x + 0.5 - h;
+    return 0.5 * (SLV_LOG_PI_2 - log(x)) - x - log(s);
+}
+
+__device__ double slv_log_kv_small(double v, double x) {
+    int n = (int)floor(v + 0.5);
+    double mu = v - n, sigma, logk;
+    if (x <= SLV_TEMME_MAX_X) logk = slv_temme(mu, x, &sigma);
+    else logk = slv_steed(mu, x, &sigma);
+    double prod = 1.0, nu = mu;
+    for (int i = 0; i < n; ++i) {
+        prod *= sigma;
+        nu += 1.0;
+        sigma = 2.0 * nu + x * x / sigma;
+    }
+    return logk + log(prod) - n * log(x);
+}
+
+__device__ double slv_log_kv_pos(double v, double x) {
+    int reg = slv_region(v, x);
+    if (reg == 0) return slv_log_kv_small(v, x);
+    if (reg <= 2) {
+        double tail = slv_hankel_tail(v, x, reg == 1 ? 3 : 20, 1.0);
+        return 0.5 * (SLV_LOG_PI_2 - log(x)) - x + log1p(tail);
+    }
+    double quarter, lsum;
+    double veta = slv_debye(v, x, slv_debye_terms(reg), -1.0, &quarter, &lsum);
+    return 0.5 * (SLV_LOG_PI_2 - log(v)) - veta + quarter + lsum;
+}
+
+__device__ double slv_sinpi(double a) {
+    double r = a - 2.0 * floor(0.5 * a);
+    if (r <= 0.5) return sin(SLV_PI * r);
+    if (r <= 1.5) return sin(SLV_PI * (1.0 - r));
+    return -sin(SLV_PI * (2.0 - r));
+}
+
+__device__ double slv_log_iv(double v, double x) {
+    if (isnan(v) || isnan(x) || x < 0.0) return slv_nan();
+    double a = fabs(v);
+    if (isinf(a)) return slv_nan();
+    bool integer = a == floor(a);
+    if (x == 0.0) {
+        if (v == 0.0) return 0.0;
+        if (v > 0.0 || integer) return -slv_inf();
+        return fmod(floor(a), 2.0) == 0.0 ? slv_inf() : slv_nan();
+    }
+    if (isinf(x)) return slv_inf();
+    double li = slv_log_iv_pos(a, x);
+    if (v >= 0.0 || integer) return li;
+    double s = slv_sinpi(a);
+    double lk = SLV_LOG_2_PI + log(fabs(s)) + slv_log_kv_pos(a, x);
+    if (s > 0.0) return fmax(li, lk) + log1p(exp(-fabs(li - lk)));
+    if (lk > li) return slv_nan();
+    if (lk == li) return -slv_inf();
+    return li + log1p(-exp(lk - li));
+}
+
+__device__ double slv_log_kv(double v, double x) {
+    if (isnan(v) || isnan(x) || x < 0.0) return slv_nan();
+    double a = fabs(v);
+    if (isinf(a)) return slv_nan();
+    if (x == 0.0) return slv_inf();
+    if (isinf(x)) return -slv_inf();
+    return slv_log_kv_pos(a, x);
+}
+
+__device__ double slv_iv_ratio(double v, double x, bool complement) {
+    if (isnan(v) || isnan(x) || v < 0.5 || x < 0.0) return slv_nan();
+    if (x == 0.0 || isinf(v)) return complement ? 1.0 : 0.0;
+    if (isinf(x)) return complement ? 0.0 : 1.0;
+    if (v == 0.5) {
+        if (complement) {
+            double e = exp(-2.0 * x);
+            return 2.0 * e / (1.0 + e);
+        }
+        return tanh(x);
+    }
+    int ex;
+    frexp(fmax(v, x), &ex);
+    double c = ldexp(1.0, 2 - ex), vc = v * c, xc = x * c;
+    double b_prev = 2.0 * (vc + xc) + c;
+    double term = -(2.0 * vc + c) * xc / b_prev;
+    double u = 1.0, s = 2.0 * vc, comp = 0.0;
+    for (int k = 2; k < SLV_MAX_PERRON; ++k) {
+        double y = term - comp;
+        double tot = s + y;
+        comp = (tot - s) - y;
+        s = tot;
+        double a = -(2.0 * vc + (2.0 * k - 1.0) * c) * xc;
+        double b = 2.0 * (vc + xc) + k * c;
+        u = 1.0 / (1.0 + a * u / (b * b_prev));
+        term *= u - 1.0;
+        b_prev = b;
+        if (fabs(term) < 0.5 * SLV_EPS * fabs(s)) break;
+    }
+    s += term - comp;
+    return complement ? s / (xc + s) : xc / (xc + s);
+}
+"""
+
+_OPERATIONS = {
+    ("log_iv", False): "y = slv_log_iv(v, x)",
+    ("log_kv", False): "y = slv_log_kv(v, x)",
+    ("iv_ratio", False): "y = slv_iv_ratio(v, x, false)",
+    ("iv_ratio", True): "y = slv_iv_ratio(v, x, true)",
+}
+
+
+def preamble():
+    """The CUDA source shared by the kernels (also used by the tests to check the text)."""
+    from . import _logbessel_numba as nb
+
+    constants = {"EPS": nb._EPS, "PI": math.pi, "LOG_2PI": nb._LOG_2PI, "LOG_PI_2": nb._LOG_PI_2,
+                 "LOG_2_PI": nb._LOG_2_PI, "TEMME_MAX_X": nb._TEMME_MAX_X}
+    header = "".join(f"#define SLV_{k} ({float(c)!r})\n" for k, c in constants.items())
+    header += (
+        f"#define SLV_MAX_SERIES {_MAX_SERIES}\n#define SLV_MAX_STEED {_MAX_STEED}\n"
+        f"#define SLV_MAX_PERRON {_MAX_PERRON}\n#define SLV_N_RG {len(RGAMMA_TAYLOR)}\n"
+    )
+    return header + _c_array("SLV_DEBYE_U", DEBYE_U) + _c_array("SLV_RGAMMA", RGAMMA_TAYLOR) \
+        + _DEVICE_CODE
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(name, complement):
+    import cupy as cp
+
+    return cp.ElementwiseKernel(
+        "float64 v, float64 x", "float64 y", _OPERATIONS[(name, complement)],
+        f"solvers_special_{name}{'_c' if complement else ''}", preamble=preamble())
+
+
+def evaluate(name, v, x, complement=False):
+    """Evaluate ``name`` on float64 CuPy arrays ``v``, ``x`` (already broadcast)."""
+    import cupy as cp
+
+    kernel = _kernel(name, bool(complement))
+    return kernel(cp.asarray(v), cp.asarray(x))
