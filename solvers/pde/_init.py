@@ -38,6 +38,13 @@ def _dtft_power(x, Y, w, f):
     return float(np.sum(((w * np.cos(phase)) @ Y) ** 2) + np.sum(((w * np.sin(phase)) @ Y) ** 2))
 
 
+def _ls_energy(x, Y, f):
+    """Energy of the least-squares projection of the columns of ``Y`` on cos/sin at ``f``."""
+    B = np.stack([np.cos(2 * np.pi * f * x), np.sin(2 * np.pi * f * x)], axis=1)
+    Q, _ = np.linalg.qr(B)
+    return float(np.sum((Q.T @ Y) ** 2))
+
+
 def _golden_max(fun, a, b, iters=40):
     g = (math.sqrt(5.0) - 1.0) / 2.0
     c, d = b - g * (b - a), a + g * (b - a)
@@ -60,7 +67,8 @@ def extract_tones(x, Y, max_tones, *, rel_tol=1e-10, pad=8):
     Each step takes the peak of the Hann-windowed, zero-padded periodogram (summed over
     the columns), refines it by golden-section search of the windowed DTFT power, fits a
     cosine and a sine of that frequency to every column by least squares and subtracts them.
-    Stops after ``max_tones`` or when the residual energy is below ``rel_tol`` of the start.
+    Stops after ``max_tones``, when the residual energy is below ``rel_tol`` of the start, or
+    when a tone's power is below ``rel_tol`` times the first one's.
 
     Returns
     -------
@@ -86,16 +94,22 @@ def extract_tones(x, Y, max_tones, *, rel_tol=1e-10, pad=8):
         df = fgrid[1]
         lo, hi = max(fgrid[k] - df, 0.0), fgrid[k] + df
         f = _golden_max(lambda t: _dtft_power(x, resid, w, t), lo, hi)
+        # the window biases the peak when a tone has few cycles; the least-squares fit of
+        # one sinusoid is unbiased for a pure tone: polish the frequency on its energy
+        f = _golden_max(lambda t: _ls_energy(x, resid, t), max(f - 0.5 * df, 0.0), f + 0.5 * df)
         if f < 0.25 / length:
             f = 0.0
         B = np.stack([np.cos(2 * np.pi * f * x), np.sin(2 * np.pi * f * x)], axis=1)
         if f == 0.0:
             B = B[:, :1]
-        coef, *_ = np.linalg.lstsq(B, resid, rcond=None)
-        resid = resid - B @ coef
+        Q, R = np.linalg.qr(B)
+        proj = Q.T @ resid
+        coef = np.linalg.solve(R, proj)
+        resid = resid - Q @ proj
+        power = float(np.sum(coef * coef)) / resid.shape[1]
         freqs.append(f)
-        powers.append(float(np.sum(coef * coef)) / resid.shape[1])
-        if float(np.sum(resid * resid)) <= rel_tol * total:
+        powers.append(power)
+        if float(np.sum(resid * resid)) <= rel_tol * total or power <= rel_tol * powers[0]:
             break
     return np.array(freqs), np.array(powers)
 

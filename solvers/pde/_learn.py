@@ -1,0 +1,302 @@
+"""Kernel learning for GP collocation: the bilevel learner and the reference's joint Adam.
+
+Bilevel (default): for kernel parameters ``theta`` the grid values ``U*(theta)`` are the
+collocation solution (boundary values exact, PDE exact at interior nodes: one linear solve,
+or Newton for a nonlinear PDE), and ``theta`` minimizes the GP-HM objective at ``U*`` with
+the precisions profiled out and the (exactly satisfied) boundary term left out,
+
+    J(theta) = 1/2 log|C| + 1/2 U*^T C^{-1} U* + N/2 log(||H(U*)||^2 / N) + N/2,
+
+where ``H`` is the PDE residual at every node (non-zero on the boundary nodes, where the
+equation is not imposed). Its gradient is exact: with the adjoint ``A^T lam = dJ/dU_I``
+(``A = L_II + diag g'(U_I)``, the Jacobian of the interior equations),
+``dJ/dtheta = dJ/dtheta|_U - <pad(lam), d(L U)/dtheta>``. L-BFGS-B does the rest.
+
+Joint Adam: the reference's optimizer, Adam (lr 0.01) on ``(U, theta, log tau_1, log tau_2)``
+with the full objective (soft boundary term), for comparison.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+
+from .._array_api import to_numpy
+from ..linalg import KroneckerSumSolver, gmres
+from ._objective import ObjectiveEvaluator
+
+__all__ = ["learn_kernel", "prune_kernel", "LEARNERS"]
+
+LEARNERS = ("bilevel", "joint_adam")
+
+
+# ----------------------------------------------------------------------------- pruning
+def prune_kernel(kernel, threshold):
+    """``(kept_kernel, n_dropped)``: drop components with ``w_q < threshold * max w``.
+
+    At least one component is always kept. ``threshold=None`` keeps every component.
+    """
+    w = kernel.weights
+    if threshold is None:
+        return kernel, 0
+    keep = w >= float(threshold) * float(np.max(w))
+    if keep.all():
+        return kernel, 0
+    p = kernel.params
+    q = kernel.n_components
+    idx = np.flatnonzero(keep)
+    new = type(kernel)(np.exp(p[idx]), p[2 * q + idx], np.exp(p[q + idx]),
+                       **({"nu": kernel.nu} if hasattr(kernel, "nu") else {}))
+    return new, int(q - idx.size)
+
+
+# ----------------------------------------------------------------------------- bounds
+def _bounds(templates, grid):
+    out = []
+    for k, x, h in zip(templates, grid.axes, grid.spacing()):
+        x = to_numpy(x)
+        length = float(x[-1] - x[0])
+        q = k.n_components
+        nyq = 0.5 / h
+        out += [(-40.0, 10.0)] * q
+        out += [(math.log(0.01 / length), math.log(nyq))] * q
+        out += [(0.0, nyq)] * q
+    return out
+
+
+# ----------------------------------------------------------------------------- adjoint
+def _transpose_solve(ev, system, rhs, diag, rtol):
+    """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped)."""
+    xp = system.xp
+    shape = tuple(rhs.shape)
+    m = math.prod(shape)
+    if system.grid.ndim == 1 or m <= 4000:
+        A = system.interior_dense()
+        if diag is not None:
+            A = A + xp.eye(m, dtype=A.dtype) * xp.reshape(diag, (1, -1))
+        return xp.reshape(xp.linalg.solve(xp.matrix_transpose(A), xp.reshape(rhs, (m, 1))),
+                          shape)
+    factors, shift = system.kronecker_sum_factors()
+    if diag is not None:
+        shift = shift + float(xp.mean(diag))
+    pre = KroneckerSumSolver([xp.matrix_transpose(f) for f in factors], shift=shift)
+
+    def op(V):
+        out = ev.apply_transpose(system, V, restrict=True)
+        return out if diag is None else out + diag * V
+    x0 = pre.solve(rhs)
+    if system.is_kronecker_sum and diag is None:
+        return x0
+    lam, _ = gmres(op, rhs, x0=x0, rtol=rtol, restart=50, maxiter=500, M=pre.solve)
+    return lam
+
+
+def _pad(xp, V):
+    for j in range(V.ndim):
+        z = xp.zeros(tuple(1 if k == j else s for k, s in enumerate(V.shape)), dtype=V.dtype)
+        V = xp.concat([z, V, z], axis=j)
+    return V
+
+
+# ----------------------------------------------------------------------------- bilevel
+class _Bilevel:
+    def __init__(self, problem, grid, templates, jitter, rtol):
+        from ._solve import _solve_interior  # part-1 solver (avoids an import cycle)
+        self._solve_interior = _solve_interior
+        self.ev = ObjectiveEvaluator(problem, grid, templates, jitter=jitter, boundary="hard")
+        self.problem, self.grid, self.rtol = problem, grid, rtol
+        self.nfev = 0
+        self.newton_iterations = []
+        self.last = None
+
+    def solve(self, theta):
+        system = self.ev.system(theta)
+        U, info = self._solve_interior(system, self.problem, self.ev.F, self.ev.H,
+                                       rtol=self.rtol, maxiter=None, callback=None)
+        if "newton_iterations" in info:
+            self.newton_iterations.append(info["newton_iterations"])
+        return system, U
+
+    def fun_and_grad(self, theta):
+        self.nfev += 1
+        ev, xp = self.ev, self.ev.xp
+        try:
+            system, U = self.solve(theta)
+            val, terms, cache = ev.value(system, U)
+            if not math.isfinite(val):
+                raise FloatingPointError("non-finite objective")
+            gI = ev.grad_values(system, U, cache)[system.interior]
+            diag = None
+            if self.problem.nonlinearity is not None:
+                diag = self.problem.nonlinearity(U[system.interior])[1]
+            lam = _transpose_solve(ev, system, gI, diag, 1e-10)
+            W = cache["tau_r"] * cache["H"] - _pad(xp, lam)
+            grad = ev.grad_theta(system, U, cache, W, theta=theta)
+            if not np.all(np.isfinite(grad)):
+                raise FloatingPointError("non-finite gradient")
+        except (np.linalg.LinAlgError, FloatingPointError, ValueError):
+            return math.inf, np.zeros_like(theta)
+        self.last = (val, terms)
+        return val, grad
+
+
+def bilevel_objective(problem, grid, kernels, *, jitter, rtol=1e-10):
+    """``(fun_and_grad, theta0)`` of the reduced (bilevel) objective for the given kernels."""
+    b = _Bilevel(problem, grid, kernels, jitter, rtol)
+    theta0 = np.concatenate([k.params for k in kernels])
+    return b.fun_and_grad, theta0
+
+
+# ----------------------------------------------------------------------------- driver
+class _Stop(Exception):
+    pass
+
+
+def _progress_bar(enabled, total):
+    if not enabled:
+        return None
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:  # pragma: no cover
+        return None
+    return tqdm(total=total, desc="kernel learning", leave=False)
+
+
+def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=1e-12, maxiter=None,
+                 max_time=None, callback=None, progress=False, prune=1e-6, rtol=1e-10,
+                 lambda_b=None, learning_rate=0.01):
+    """Learn per-axis kernel parameters; returns ``(kernels, info)``.
+
+    See :func:`solvers.pde.solve_pde` (``learn=True``) for the options. ``info`` holds
+    ``learner``, ``status`` (0 converged, 1 ``maxiter`` reached, 2 ``max_time`` reached,
+    3 stopped by the callback, 4 line search/optimizer failure), ``message``, ``nit``,
+    ``nfev``, ``objective`` (first and last), ``history`` (objective per iteration),
+    ``time_s``, ``pruned`` (per axis, the number of dropped components), ``components``
+    (per axis, the surviving ``(weight, frequency, scale)`` triples).
+    """
+    t0 = time.perf_counter()
+    templates = list(kernels)
+    if maxiter is None:
+        maxiter = 100 if learner == "bilevel" else 2000
+    if lambda_b is None:
+        lambda_b = float(problem.reference.get("lambda_b", 200.0))
+    history = []
+    bar = _progress_bar(progress, maxiter)
+    state = {"status": 1, "message": "maximum number of iterations reached"}
+
+    def report(it, theta, value):
+        history.append(float(value))
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(objective=f"{value:.6g}")
+        if callback is not None:
+            res = {"nit": it, "objective": float(value), "x": np.array(theta),
+                   "elapsed_s": time.perf_counter() - t0}
+            if callback(res) is True:
+                state.update(status=3, message="stopped by the callback")
+                raise _Stop
+        if max_time is not None and time.perf_counter() - t0 > max_time:
+            state.update(status=2, message=f"time budget max_time={max_time} s reached")
+            raise _Stop
+
+    try:
+        if learner == "bilevel":
+            theta, info = _run_bilevel(problem, grid, templates, jitter, rtol, maxiter,
+                                       report, state)
+        else:
+            theta, info = _run_joint_adam(problem, grid, templates, jitter, maxiter, report,
+                                          state, lambda_b, learning_rate)
+    finally:
+        if bar is not None:
+            bar.close()
+    ev = ObjectiveEvaluator(problem, grid, templates, jitter=jitter)
+    learned = ev.kernels(theta)
+    out, pruned = [], []
+    for k in learned:
+        k2, n = prune_kernel(k, prune)
+        out.append(k2)
+        pruned.append(n)
+    info.update({"learner": learner, "status": state["status"], "message": state["message"],
+                 "success": state["status"] in (0, 1, 2), "history": history,
+                 "time_s": time.perf_counter() - t0, "pruned": pruned,
+                 "components": [list(zip(k.weights.tolist(), k.means.tolist(),
+                                         k.scales.tolist())) for k in out]})
+    return out, info
+
+
+def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state):
+    from scipy.optimize import minimize
+
+    b = _Bilevel(problem, grid, templates, jitter, rtol)
+    theta0 = np.concatenate([k.params for k in templates])
+    f0, _ = b.fun_and_grad(theta0)
+    best = {"theta": theta0, "f": f0}
+    it = [0]
+
+    def fun(theta):
+        f, g = b.fun_and_grad(theta)
+        if f < best["f"]:
+            best.update(theta=np.array(theta), f=f)
+        return f, g
+
+    def cb(intermediate_result):
+        it[0] += 1
+        report(it[0], intermediate_result.x, intermediate_result.fun)
+
+    try:
+        res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
+                       bounds=_bounds(templates, grid), callback=cb,
+                       options={"maxiter": maxiter, "maxcor": 20, "ftol": 1e-12,
+                                "gtol": 1e-9})
+        if res.status == 0:
+            state.update(status=0, message="converged: " + str(res.message))
+        elif res.status != 1:
+            state.update(status=4, message=str(res.message))
+    except _Stop:
+        pass
+    info = {"nit": it[0], "nfev": b.nfev, "objective": (float(f0), float(best["f"]))}
+    if b.newton_iterations:
+        info["newton_iterations"] = b.newton_iterations
+    return best["theta"], info
+
+
+def _run_joint_adam(problem, grid, templates, jitter, maxiter, report, state, lambda_b, lr):
+    """The reference optimizer: Adam on (U, theta, log tau_1, log tau_2) from U = 0."""
+    ev = ObjectiveEvaluator(problem, grid, templates, lambda_b=lambda_b, jitter=jitter,
+                            boundary="soft")
+    xp = ev.xp
+    theta = np.concatenate([k.params for k in templates])
+    U = xp.zeros(grid.shape, dtype=xp.float64)
+    logt = np.zeros(2)  # log tau_1 (boundary), log tau_2 (residual)
+    nb = int(ev.g_b.shape[0])
+    nc = grid.size
+    m = [np.zeros_like(theta), xp.zeros_like(U), np.zeros(2)]
+    v = [np.zeros_like(theta), xp.zeros_like(U), np.zeros(2)]
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    first = None
+    f = math.nan
+    t = 0
+    try:
+        for t in range(1, maxiter + 1):
+            system = ev.system(theta)
+            tau = (math.exp(logt[0]), math.exp(logt[1]))
+            f, terms, cache = ev.value(system, U, tau)
+            first = f if first is None else first
+            gU = ev.grad_values(system, U, cache)
+            gth = ev.grad_theta(system, U, cache, tau[1] * cache["H"], theta=theta)
+            glog = np.array([-lambda_b * (0.5 * nb - 0.5 * tau[0] * cache["b2"]),
+                             -(0.5 * nc - 0.5 * tau[1] * cache["r2"])])
+            for i, g in enumerate((gth, gU, glog)):
+                m[i] = b1 * m[i] + (1 - b1) * g
+                v[i] = b2 * v[i] + (1 - b2) * g * g
+            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
+            theta = theta - lr * (m[0] / c1) / (np.sqrt(v[0] / c2) + eps)
+            U = U - lr * (m[1] / c1) / (xp.sqrt(v[1] / c2) + eps)
+            logt = logt - lr * (m[2] / c1) / (np.sqrt(v[2] / c2) + eps)
+            report(t, theta, f)
+    except _Stop:
+        pass
+    return theta, {"nit": t, "nfev": t, "objective": (first, f),
+                   "values": U, "log_precisions": logt.tolist()}
