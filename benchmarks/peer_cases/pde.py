@@ -1,6 +1,6 @@
 """solvers.pde next to its peers on the GP-HM benchmarks.
 
-For every linear benchmark (and the two 1-D Allen-Cahn cases, solved by Newton):
+For every benchmark (the three Allen-Cahn cases are solved by Newton, full run only):
 
 * ours: ``solve_pde(problem, reference grid, init="fft")`` (fixed Student-t-mixture kernel,
   one collocation solve), wall time and relative L2 error on the reference's 300^d test grid;
@@ -29,7 +29,7 @@ QUICK = ["poisson1d-sin100", "poisson1d-sin6cos100", "poisson1d-sin500-quadratic
          "poisson2d-sin6cos20", "advection-sin200"]
 FULL = ["poisson1d-sin100", "poisson1d-sin6cos100", "poisson1d-xsin200", "poisson1d-mix",
         "poisson1d-sin500-quadratic", "allencahn1d-sin100", "allencahn1d-sin6cos100",
-        "poisson2d-sin100sin100", "poisson2d-sin6cos20", "advection-sin200"]
+        "poisson2d-sin100sin100", "poisson2d-sin6cos20", "allencahn2d-mix", "advection-sin200"]
 
 
 def _fd_matrix(n, h, order):

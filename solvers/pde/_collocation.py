@@ -155,21 +155,20 @@ class CollocationSystem:
                 U = apply_along_axis(xp, D, U, j)
         return U
 
-    def apply(self, U):
-        """The operator on the whole grid: ``L U`` (grid-shaped in, grid-shaped out)."""
+    def _apply(self, U, restrict):
         out = None
         for alpha, c in self.operator.items():
-            t = c * self._term(alpha, U, False)
+            t = c * self._term(alpha, U, restrict)
             out = t if out is None else out + t
         return out
 
+    def apply(self, U):
+        """The operator on the whole grid: ``L U`` (grid-shaped in, grid-shaped out)."""
+        return self._apply(U, False)
+
     def apply_interior(self, V):
         """The interior block ``L_II V`` for interior-shaped ``V``."""
-        out = None
-        for alpha, c in self.operator.items():
-            t = c * self._term(alpha, V, True)
-            out = t if out is None else out + t
-        return out
+        return self._apply(V, True)
 
     def boundary_contribution(self, H):
         """``L_IB h_B``: the operator applied to the boundary values of ``H``, at interior nodes."""

@@ -478,8 +478,7 @@ def _solve_interior(system, problem, F, H, *, rtol, maxiter, callback):
         if rn <= rtol:
             converged = True
             break
-        state.pop("preconditioner", None)
-        state.pop("preconditioner_error", None)
+        # the Kronecker-sum preconditioner of the linear part is kept for every Newton step
         dV = _linear_solve(system, -R, dg, rtol=min(1e-3, rtol * 1e3), maxiter=None, state=state)
         V = V + dV
     out = _public(state)
