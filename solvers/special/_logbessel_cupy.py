@@ -11,7 +11,9 @@ from __future__ import annotations
 import functools
 import math
 
-from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
+from ._coefficients import (
+    DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
+)
 from ._logbessel_numba import _MAX_PERRON, _MAX_SERIES, _MAX_STEED
 
 
@@ -29,11 +31,10 @@ __device__ inline double slv_inf() { return __longlong_as_double(0x7ff0000000000
 __device__ inline double slv_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
 
 __device__ int slv_region(double v, double x) {
-    double lx = log(x);
-    double lv = v > 0.0 ? log(v) : -slv_inf();
-    if ((x > 1400.0 && v < 3.05) || (0.6229 * lx - 3.2318 > lv && v > 3.1 && v * v < 0.002 * x))
-        return 1;
-    if ((x > 30.0 && v < 15.3919) || (0.5113 * lx + 0.7939 > lv && x > 59.6925 && v * v < 2.0 * x))
+    if (x > 1400.0 && v < 3.05) return 1;
+    if (v > 3.1 && v * v < 0.002 * x && 0.6229 * log(x) - 3.2318 > log(v)) return 1;
+    if (x > 30.0 && v < 15.3919) return 2;
+    if (x > 59.6925 && v > 0.0 && v * v < 2.0 * x && 0.5113 * log(x) + 0.7939 > log(v))
         return 2;
     if ((x > 274.2377 && v > 0.3) || v > 163.6993) return 3;
     if ((x > 84.4153 && v > 0.46) || v > 56.9971) return 4;
@@ -42,37 +43,50 @@ __device__ int slv_region(double v, double x) {
     return 0;
 }
 
-__device__ double slv_hankel_tail(double v, double x, int nterms, double sign) {
-    double mu = 4.0 * v * v, c = 1.0, s = 0.0;
+__device__ double slv_hankel(double v, double x, int nterms, double sign) {
+    double mu = 4.0 * v * v, c = 1.0, s = 1.0;
     for (int k = 1; k <= nterms; ++k) {
         double odd = 2.0 * k - 1.0;
         c *= sign * (mu - odd * odd) / (8.0 * k * x);
         s += c;
     }
-    return s;
+    if (sign < 0.0) return log(s / (SLV_SQRT_2PI * sqrt(x)));
+    return log(s * SLV_SQRT_PI_2 / sqrt(x));
 }
 
-/* returns v*eta; writes -1/4 log1p(z^2) and log1p(sum) */
-__device__ double slv_debye(double v, double x, int nterms, double sign,
-                            double* quarter, double* lsum) {
-    double z = x / v, r, eta;
-    if (z < 1e150) {
-        r = sqrt(1.0 + z * z);
-        *quarter = -0.25 * log1p(z * z);
-    } else {
-        r = z;
-        *quarter = -0.5 * log(z);
+__device__ double slv_product_error(double a, double b, double p) {
+    double c = SLV_SPLIT * a, ah = c - (c - a), al = a - ah;
+    c = SLV_SPLIT * b;
+    double bh = c - (c - b), bl = b - bh;
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl;
+}
+
+__device__ double slv_v_eta(double v, double x, double z, double r) {
+    double w_hi = z - SLV_ETA_Z0_HI;
+    if (fabs(w_hi) < SLV_ETA_TAYLOR_RADIUS && v < 1e290) {
+        double p = z * v;
+        double z_lo = ((x - p) - slv_product_error(z, v, p)) / v;
+        double w = w_hi + (z_lo - SLV_ETA_Z0_LO), eta = 0.0;
+        for (int k = SLV_N_ETA - 1; k >= 0; --k) eta = eta * w + SLV_ETA[k];
+        return v * (eta * w);
     }
-    if (z > 1e-280) eta = r + log(z / (1.0 + r));
-    else eta = r + (log(x) - log(v)) - log1p(r);
+    if (z > 1e-280) return v * (r + log(z / (1.0 + r)));
+    return v * (r + (log(x) - log(v)) - log1p(r));
+}
+
+/* returns v*eta; writes rest: log I = v*eta + rest (sign +1), log K = rest - v*eta (sign -1) */
+__device__ double slv_debye(double v, double x, int nterms, double sign, double* rest) {
+    double z = x / v;
+    double r = z < 1e150 ? sqrt(1.0 + z * z) : z;
     double t = 1.0 / r, t2 = t * t, w = sign * t / v, s = 0.0;
     for (int k = nterms; k >= 1; --k) {
         double p = 0.0;
         for (int j = k; j >= 0; --j) p = p * t2 + SLV_DEBYE_U[k - 1][j];
         s = (s + p) * w;
     }
-    *lsum = log1p(s);
-    return v * eta;
+    double scale = sign > 0.0 ? 1.0 / SLV_SQRT_2PI : SLV_SQRT_PI_2;
+    *rest = log((1.0 + s) * scale / (sqrt(v) * sqrt(r)));
+    return slv_v_eta(v, x, z, r);
 }
 
 __device__ int slv_debye_terms(int reg) {
@@ -89,7 +103,7 @@ __device__ void slv_rgamma_parts(double mu, double* even, double* odd) {
     *odd = o;
 }
 
-__device__ double slv_log_series_prefactor(double v, double x) {
+__device__ double slv_log_series_prefactor(double v, double x, double s) {
     int n = (int)floor(v + 0.5);
     double mu = v - n, even, odd;
     slv_rgamma_parts(mu, &even, &odd);
@@ -98,8 +112,8 @@ __device__ double slv_log_series_prefactor(double v, double x) {
         hp *= h;
         q *= mu + i;
     }
-    if (h >= 1e-20) return mu * log(h) + log(hp * (even + mu * odd) / q);
-    return v * log(h) + log((even + mu * odd) / q);
+    if (h >= 1e-20) return mu * log(h) + log(hp * (even + mu * odd) * s / q);
+    return v * log(h) + log((even + mu * odd) * s / q);
 }
 
 __device__ double slv_log_iv_series(double v, double x) {
@@ -109,19 +123,16 @@ __device__ double slv_log_iv_series(double v, double x) {
         s += r;
         if (r < 0.5 * SLV_EPS * s) break;
     }
-    return slv_log_series_prefactor(v, x) + log(s);
+    return slv_log_series_prefactor(v, x, s);
 }
 
 __device__ double slv_log_iv_pos(double v, double x) {
     int reg = slv_region(v, x);
     if (reg == 0) return slv_log_iv_series(v, x);
-    if (reg <= 2) {
-        double tail = slv_hankel_tail(v, x, reg == 1 ? 3 : 20, -1.0);
-        return x - 0.5 * (SLV_LOG_2PI + log(x)) + log1p(tail);
-    }
-    double quarter, lsum;
-    double veta = slv_debye(v, x, slv_debye_terms(reg), 1.0, &quarter, &lsum);
-    return -0.5 * (SLV_LOG_2PI + log(v)) + veta + quarter + lsum;
+    if (reg <= 2) return x + slv_hankel(v, x, reg == 1 ? 3 : 20, -1.0);
+    double rest;
+    double veta = slv_debye(v, x, slv_debye_terms(reg), 1.0, &rest);
+    return veta + rest;
 }
 
 /* Temme's series, x <= 2, |mu| <= 1/2: returns log K_mu, writes x K_{mu+1}/K_mu */
@@ -132,11 +143,12 @@ __device__ double slv_temme(double mu, double x, double* sigma) {
     double x2 = 0.5 * x, pimu = SLV_PI * mu;
     double fact = fabs(pimu) < 1e-9 ? 1.0 : pimu / sin(pimu);
     double d = -log(x2), e = mu * d;
-    double fact2 = fabs(e) < 1e-9 ? 1.0 : sinh(e) / e;
-    double ff = fact * (gam1 * cosh(e) + gam2 * fact2 * d);
+    double ae = fabs(e), em = expm1(ae), ea = 1.0 + em;
+    double fact2 = ae == 0.0 ? 1.0 : 0.5 * em * (1.0 + 1.0 / ea) / ae;
+    double ff = fact * (gam1 * 0.5 * (ea + 1.0 / ea) + gam2 * fact2 * d);
     double s = ff;
-    e = exp(e);
-    double p = 0.5 * e / gampl, q = 0.5 / (e * gammi), c = 1.0, dd = x2 * x2, s1 = p;
+    double ee = e >= 0.0 ? ea : 1.0 / ea;
+    double p = 0.5 * ee / gampl, q = 0.5 / (ee * gammi), c = 1.0, dd = x2 * x2, s1 = p;
     for (int i = 1; i < SLV_MAX_SERIES; ++i) {
         double fi = (double)i;
         ff = (fi * ff + p + q) / (fi * fi - mu * mu);
@@ -173,14 +185,20 @@ __device__ double slv_steed(double mu, double x, double* sigma) {
     }
     h = a1 * h;
     *sigma = mu + x + 0.5 - h;
-    return 0.5 * (SLV_LOG_PI_2 - log(x)) - x - log(s);
+    return log(SLV_SQRT_PI_2 / (sqrt(x) * s)) - x;
 }
 
 __device__ double slv_log_kv_small(double v, double x) {
     int n = (int)floor(v + 0.5);
     double mu = v - n, sigma, logk;
-    if (x <= SLV_TEMME_MAX_X) logk = slv_temme(mu, x, &sigma);
-    else logk = slv_steed(mu, x, &sigma);
+    if (mu == -0.5) {  /* K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x} */
+        logk = log(SLV_SQRT_PI_2 / sqrt(x)) - x;
+        sigma = x;
+    } else if (x <= SLV_TEMME_MAX_X) {
+        logk = slv_temme(mu, x, &sigma);
+    } else {
+        logk = slv_steed(mu, x, &sigma);
+    }
     double prod = 1.0, nu = mu;
     for (int i = 0; i < n; ++i) {
         prod *= sigma;
@@ -193,13 +211,10 @@ __device__ double slv_log_kv_small(double v, double x) {
 __device__ double slv_log_kv_pos(double v, double x) {
     int reg = slv_region(v, x);
     if (reg == 0) return slv_log_kv_small(v, x);
-    if (reg <= 2) {
-        double tail = slv_hankel_tail(v, x, reg == 1 ? 3 : 20, 1.0);
-        return 0.5 * (SLV_LOG_PI_2 - log(x)) - x + log1p(tail);
-    }
-    double quarter, lsum;
-    double veta = slv_debye(v, x, slv_debye_terms(reg), -1.0, &quarter, &lsum);
-    return 0.5 * (SLV_LOG_PI_2 - log(v)) - veta + quarter + lsum;
+    if (reg <= 2) return slv_hankel(v, x, reg == 1 ? 3 : 20, 1.0) - x;
+    double rest;
+    double veta = slv_debye(v, x, slv_debye_terms(reg), -1.0, &rest);
+    return rest - veta;
 }
 
 __device__ double slv_sinpi(double a) {
@@ -285,15 +300,18 @@ def preamble():
     """The CUDA source shared by the kernels (also used by the tests to check the text)."""
     from . import _logbessel_numba as nb
 
-    constants = {"EPS": nb._EPS, "PI": math.pi, "LOG_2PI": nb._LOG_2PI, "LOG_PI_2": nb._LOG_PI_2,
-                 "LOG_2_PI": nb._LOG_2_PI, "TEMME_MAX_X": nb._TEMME_MAX_X}
+    constants = {"EPS": nb._EPS, "PI": math.pi, "LOG_2_PI": nb._LOG_2_PI,
+                 "SQRT_2PI": nb._SQRT_2PI, "SQRT_PI_2": nb._SQRT_PI_2, "SPLIT": nb._SPLIT,
+                 "TEMME_MAX_X": nb._TEMME_MAX_X, "ETA_Z0_HI": ETA_Z0_HI, "ETA_Z0_LO": ETA_Z0_LO,
+                 "ETA_TAYLOR_RADIUS": ETA_TAYLOR_RADIUS}
     header = "".join(f"#define SLV_{k} ({float(c)!r})\n" for k, c in constants.items())
     header += (
         f"#define SLV_MAX_SERIES {_MAX_SERIES}\n#define SLV_MAX_STEED {_MAX_STEED}\n"
         f"#define SLV_MAX_PERRON {_MAX_PERRON}\n#define SLV_N_RG {len(RGAMMA_TAYLOR)}\n"
+        f"#define SLV_N_ETA {len(ETA_TAYLOR)}\n"
     )
-    return header + _c_array("SLV_DEBYE_U", DEBYE_U) + _c_array("SLV_RGAMMA", RGAMMA_TAYLOR) \
-        + _DEVICE_CODE
+    return (header + _c_array("SLV_DEBYE_U", DEBYE_U) + _c_array("SLV_RGAMMA", RGAMMA_TAYLOR)
+            + _c_array("SLV_ETA", ETA_TAYLOR) + _DEVICE_CODE)
 
 
 @functools.lru_cache(maxsize=None)
@@ -302,7 +320,8 @@ def _kernel(name, complement):
 
     return cp.ElementwiseKernel(
         "float64 v, float64 x", "float64 y", _OPERATIONS[(name, complement)],
-        f"solvers_special_{name}{'_c' if complement else ''}", preamble=preamble())
+        f"solvers_special_{name}{'_c' if complement else ''}", preamble=preamble(),
+        options=("--fmad=false",))  # no FMA contraction: same rounding as the CPU paths
 
 
 def evaluate(name, v, x, complement=False):

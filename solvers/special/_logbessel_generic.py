@@ -12,10 +12,13 @@ from __future__ import annotations
 
 import math
 
-from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
+from ._coefficients import (
+    DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
+)
 from ._logbessel_numba import (
     SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13, _DEBYE_TERMS, _EPS,
-    _LOG_2PI, _LOG_PI_2, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _TEMME_MAX_X,
+    _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _SPLIT, _SQRT_2PI, _SQRT_PI_2,
+    _TEMME_MAX_X,
 )
 
 _TINY = 2.2250738585072014e-308
@@ -49,15 +52,43 @@ def _region(xp, v, x):
     return reg
 
 
-def _hankel_tail(xp, v, x, nterms, sign):
+def _hankel(xp, v, x, nterms, sign):
     mu = 4.0 * v * v
     c = xp.ones_like(x)
-    s = xp.zeros_like(x)
+    s = xp.ones_like(x)
     for k in range(1, nterms + 1):
         odd = 2.0 * k - 1.0
         c = c * (sign * (mu - odd * odd) / (8.0 * k * x))
         s = s + c
-    return s
+    if sign < 0.0:
+        return xp.log(s / (_SQRT_2PI * xp.sqrt(x)))
+    return xp.log(s * _SQRT_PI_2 / xp.sqrt(x))
+
+
+def _product_error(a, b, p):
+    c = _SPLIT * a
+    ah = c - (c - a)
+    al = a - ah
+    c = _SPLIT * b
+    bh = c - (c - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+def _v_eta(xp, v, x, z, r):
+    w_hi = z - ETA_Z0_HI
+    near = (xp.abs(w_hi) < ETA_TAYLOR_RADIUS) & (v < 1e290)
+    p = z * v
+    z_lo = ((x - p) - _product_error(z, v, p)) / v
+    w = xp.where(near, w_hi + (z_lo - ETA_Z0_LO), 0.0)
+    eta_near = xp.zeros_like(x)
+    for c in reversed(ETA_TAYLOR):
+        eta_near = eta_near * w + c
+    eta_near = eta_near * w
+    tiny = z <= 1e-280
+    eta = xp.where(tiny, r + (xp.log(x) - xp.log(v)) - xp.log1p(r),
+                   r + xp.log(xp.where(tiny, 1.0, z) / (1.0 + r)))
+    return v * xp.where(near, eta_near, eta)
 
 
 def _debye(xp, v, x, nterms, sign):
@@ -65,10 +96,6 @@ def _debye(xp, v, x, nterms, sign):
     big = z >= 1e150
     zs = xp.where(big, 1.0, z)
     r = xp.where(big, z, xp.sqrt(1.0 + zs * zs))
-    quarter = xp.where(big, -0.5 * xp.log(z), -0.25 * xp.log1p(zs * zs))
-    tiny = z <= 1e-280
-    eta = xp.where(tiny, r + (xp.log(x) - xp.log(v)) - xp.log1p(r),
-                   r + xp.log(xp.where(tiny, 1.0, z) / (1.0 + r)))
     t = 1.0 / r
     t2 = t * t
     w = sign * t / v
@@ -78,7 +105,9 @@ def _debye(xp, v, x, nterms, sign):
         for j in range(k, -1, -1):
             p = p * t2 + DEBYE_U[k - 1][j]
         s = (s + p) * w
-    return v * eta, quarter, xp.log1p(s)
+    scale = (1.0 / _SQRT_2PI) if sign > 0.0 else _SQRT_PI_2
+    rest = xp.log((1.0 + s) * scale / (xp.sqrt(v) * xp.sqrt(r)))
+    return _v_eta(xp, v, x, z, r), rest
 
 
 def _rgamma_parts(xp, mu):
@@ -93,8 +122,8 @@ def _rgamma_parts(xp, mu):
     return even, odd
 
 
-def _log_series_prefactor(xp, v, x):
-    """log((x/2)^v / Gamma(1 + v)) for 0 <= v <= ~13 (see the Numba twin)."""
+def _log_series_prefactor(xp, v, x, s):
+    """log(s (x/2)^v / Gamma(1 + v)) for 0 <= v <= ~13 (see the Numba twin)."""
     n = xp.floor(v + 0.5)
     mu = v - n
     even, odd = _rgamma_parts(xp, mu)
@@ -108,7 +137,8 @@ def _log_series_prefactor(xp, v, x):
         hp = xp.where(active, hp * h, hp)
         q = xp.where(active, q * (mu + i), q)
     big = h >= 1e-20
-    return xp.where(big, mu * xp.log(h) + xp.log(hp * rg / q), v * xp.log(h) + xp.log(rg / q))
+    return xp.where(big, mu * xp.log(h) + xp.log(hp * rg * s / q),
+                    v * xp.log(h) + xp.log(rg * s / q))
 
 
 def _log_iv_series(xp, v, x):
@@ -120,7 +150,7 @@ def _log_iv_series(xp, v, x):
         s = s + r
         if not _any(xp, r >= 0.5 * _EPS * s):
             break
-    return _log_series_prefactor(xp, v, x) + xp.log(s)
+    return _log_series_prefactor(xp, v, x, s)
 
 
 def _asymptotic(xp, v, x, reg, kind):
@@ -133,24 +163,15 @@ def _asymptotic(xp, v, x, reg, kind):
             continue
         xs = xp.where(m, x, 1e4)
         vs = xp.where(m, v, 1.0)
-        tail = xp.log1p(_hankel_tail(xp, vs, xs, n, sign))
-        if kind == "i":
-            val = xs - 0.5 * (_LOG_2PI + xp.log(xs)) + tail
-        else:
-            val = 0.5 * (_LOG_PI_2 - xp.log(xs)) - xs + tail
-        out = xp.where(m, val, out)
+        out = xp.where(m, _hankel(xp, vs, xs, n, sign) - sign * xs, out)
     for code in (DEBYE4, DEBYE6, DEBYE9, DEBYE13):
         m = reg == code
         if not _any(xp, m):
             continue
         xs = xp.where(m, x, 100.0)
         vs = xp.where(m, v, 100.0)
-        veta, quarter, lsum = _debye(xp, vs, xs, _DEBYE_TERMS[code], -sign)
-        if kind == "i":
-            val = -0.5 * (_LOG_2PI + xp.log(vs)) + veta + quarter + lsum
-        else:
-            val = 0.5 * (_LOG_PI_2 - xp.log(vs)) - veta + quarter + lsum
-        out = xp.where(m, val, out)
+        veta, rest = _debye(xp, vs, xs, _DEBYE_TERMS[code], -sign)
+        out = xp.where(m, rest - sign * veta, out)
     return out
 
 
@@ -177,11 +198,13 @@ def _temme(xp, mu, x):
     fact = xp.where(small_pimu, 1.0, pimu / xp.sin(xp.where(small_pimu, 1.0, pimu)))
     d = -xp.log(x2)
     e = mu * d
-    small_e = xp.abs(e) < 1e-9
-    fact2 = xp.where(small_e, 1.0, xp.sinh(e) / xp.where(small_e, 1.0, e))
-    ff = fact * (gam1 * xp.cosh(e) + gam2 * fact2 * d)
+    ae = xp.abs(e)
+    em = xp.expm1(ae)
+    ea = 1.0 + em
+    fact2 = xp.where(ae == 0.0, 1.0, 0.5 * em * (1.0 + 1.0 / ea) / xp.where(ae == 0.0, 1.0, ae))
+    ff = fact * (gam1 * 0.5 * (ea + 1.0 / ea) + gam2 * fact2 * d)
     s = ff
-    ee = xp.exp(e)
+    ee = xp.where(e >= 0.0, ea, 1.0 / ea)
     p = 0.5 * ee / gampl
     q = 0.5 / (ee * gammi)
     c = xp.ones_like(x)
@@ -229,7 +252,7 @@ def _steed(xp, mu, x):
         if not _any(xp, xp.abs(dels) >= 0.5 * _EPS * xp.abs(s)):
             break
     h = a1 * h
-    return 0.5 * (_LOG_PI_2 - xp.log(x)) - x - xp.log(s), mu + x + 0.5 - h
+    return xp.log(_SQRT_PI_2 / (xp.sqrt(x) * s)) - x, mu + x + 0.5 - h
 
 
 def _log_kv_small(xp, v, x):
@@ -238,8 +261,9 @@ def _log_kv_small(xp, v, x):
     use_temme = x <= _TEMME_MAX_X
     lt, st = _temme(xp, mu, xp.where(use_temme, x, 1.0))
     ls, ss = _steed(xp, mu, xp.where(use_temme, 10.0, x))
-    logk = xp.where(use_temme, lt, ls)
-    sigma = xp.where(use_temme, st, ss)
+    half = mu == -0.5  # K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x}
+    logk = xp.where(half, xp.log(_SQRT_PI_2 / xp.sqrt(x)) - x, xp.where(use_temme, lt, ls))
+    sigma = xp.where(half, x, xp.where(use_temme, st, ss))
     prod = xp.ones_like(x)
     nu = mu
     nmax = int(xp.max(n)) if n.size else 0

@@ -9,7 +9,7 @@ Algorithms (see the module ``solvers.special._logbessel`` for the references):
 
 - region table of Plesner, Sorensen & Hauberg (2024) with the tightened guards of
   the large-argument branches (``_region``);
-- Hankel large-argument expansion with 3 or 20 terms (``_hankel_tail``);
+- Hankel large-argument expansion with 3 or 20 terms (``_hankel``);
 - Debye uniform expansion with 4, 6, 9 or 13 terms (``_debye``), coefficients
   generated in exact rationals by ``_generate_debye.py``;
 - power series for log I (``_log_iv_series``);
@@ -25,14 +25,19 @@ import math
 import numpy as np
 from numba import njit, vectorize
 
-from ._coefficients import DEBYE_U, RGAMMA_TAYLOR
+from ._coefficients import (
+    DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
+)
 
 _U = np.array(DEBYE_U, dtype=np.float64)
 _RG = np.array(RGAMMA_TAYLOR, dtype=np.float64)
 _N_RG = _RG.shape[0]
+_ETA = np.array(ETA_TAYLOR, dtype=np.float64)
+_N_ETA = _ETA.shape[0]
+_SQRT_2PI = math.sqrt(2.0 * math.pi)
+_SQRT_PI_2 = math.sqrt(0.5 * math.pi)
+_SPLIT = 134217729.0  # 2^27 + 1, Dekker's splitting constant
 
-_LOG_2PI = math.log(2.0 * math.pi)
-_LOG_PI_2 = math.log(0.5 * math.pi)
 _LOG_2_PI = math.log(2.0 / math.pi)
 _EPS = 2.220446049250313e-16
 _MAX_SERIES = 200
@@ -45,16 +50,21 @@ SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13 = 0, 1, 2, 3, 4, 5, 6
 _DEBYE_TERMS = (0, 0, 0, 4, 6, 9, 13)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _region(v, x):
-    """Branch of the table for v >= 0, 0 < x < inf (first matching row wins)."""
-    lx = math.log(x)
-    lv = math.log(v) if v > 0.0 else -math.inf
-    if (x > 1400.0 and v < 3.05) or (
-            0.6229 * lx - 3.2318 > lv and v > 3.1 and v * v < 0.002 * x):
+    """Branch of the table for v >= 0, 0 < x < inf (first matching row wins).
+
+    The cheap comparisons of each clause come first, so the logarithms are
+    only taken for points near the large-argument boundary curves.
+    """
+    if x > 1400.0 and v < 3.05:
         return HANKEL3
-    if (x > 30.0 and v < 15.3919) or (
-            0.5113 * lx + 0.7939 > lv and x > 59.6925 and v * v < 2.0 * x):
+    if v > 3.1 and v * v < 0.002 * x and 0.6229 * math.log(x) - 3.2318 > math.log(v):
+        return HANKEL3
+    if x > 30.0 and v < 15.3919:
+        return HANKEL20
+    if (x > 59.6925 and v > 0.0 and v * v < 2.0 * x
+            and 0.5113 * math.log(x) + 0.7939 > math.log(v)):
         return HANKEL20
     if (x > 274.2377 and v > 0.3) or v > 163.6993:
         return DEBYE4
@@ -67,33 +77,61 @@ def _region(v, x):
     return SMALL
 
 
-@njit(cache=True)
-def _hankel_tail(v, x, nterms, sign):
-    """sum_{k=1..nterms} c_k of the Hankel expansion; sign -1 for I, +1 for K."""
+@njit(cache=True, error_model="numpy")
+def _hankel(v, x, nterms, sign):
+    """Hankel expansion with nterms terms: log I (sign -1) or log K (sign +1) minus -+x."""
     mu = 4.0 * v * v
     c = 1.0
-    s = 0.0
+    s = 1.0
     for k in range(1, nterms + 1):
         odd = 2.0 * k - 1.0
         c *= sign * (mu - odd * odd) / (8.0 * k * x)
         s += c
-    return s
+    if sign < 0.0:
+        return math.log(s / (_SQRT_2PI * math.sqrt(x)))
+    return math.log(s * _SQRT_PI_2 / math.sqrt(x))
 
 
-@njit(cache=True)
-def _debye(v, x, nterms, sign):
-    """Debye pieces for v > 0: returns (v*eta, -1/4 log1p(z^2), log1p(sum u_k(t) (sign/v)^k))."""
-    z = x / v
-    if z < 1e150:
-        r = math.sqrt(1.0 + z * z)
-        quarter = -0.25 * math.log1p(z * z)
-    else:
-        r = z
-        quarter = -0.5 * math.log(z)
+@njit(cache=True, error_model="numpy")
+def _product_error(a, b, p):
+    """a*b - p exactly, for p = fl(a*b) (Dekker's two-product without FMA)."""
+    c = _SPLIT * a
+    ah = c - (c - a)
+    al = a - ah
+    c = _SPLIT * b
+    bh = c - (c - b)
+    bl = b - bh
+    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
+
+
+@njit(cache=True, error_model="numpy")
+def _v_eta(v, x, z, r):
+    """v * eta with eta = r + log(z / (1 + r)), z = x / v, r = sqrt(1 + z^2).
+
+    Near the zero z0 of eta the direct formula cancels (absolute error ~eps*v);
+    there eta comes from its Taylor series in w = z - z0, with z = x/v and z0
+    carried as double-doubles, so the error stays ~eps*|v*eta|.
+    """
+    w_hi = z - ETA_Z0_HI
+    if abs(w_hi) < ETA_TAYLOR_RADIUS and v < 1e290:
+        p = z * v
+        z_lo = ((x - p) - _product_error(z, v, p)) / v
+        w = w_hi + (z_lo - ETA_Z0_LO)
+        eta = 0.0
+        for k in range(_N_ETA - 1, -1, -1):
+            eta = eta * w + _ETA[k]
+        return v * (eta * w)
     if z > 1e-280:
-        eta = r + math.log(z / (1.0 + r))
-    else:
-        eta = r + (math.log(x) - math.log(v)) - math.log1p(r)
+        return v * (r + math.log(z / (1.0 + r)))
+    return v * (r + (math.log(x) - math.log(v)) - math.log1p(r))
+
+
+@njit(cache=True, error_model="numpy")
+def _debye(v, x, nterms, sign):
+    """Debye expansion for v > 0 with nterms terms: returns (v*eta, rest) with
+    log I = v*eta + rest (sign +1) and log K = -v*eta + rest (sign -1)."""
+    z = x / v
+    r = math.sqrt(1.0 + z * z) if z < 1e150 else z
     t = 1.0 / r
     t2 = t * t
     w = sign * t / v
@@ -103,10 +141,14 @@ def _debye(v, x, nterms, sign):
         for j in range(k, -1, -1):
             p = p * t2 + _U[k - 1, j]
         s = (s + p) * w
-    return v * eta, quarter, math.log1p(s)
+    # -1/2 log(2 pi v) - 1/4 log(1 + z^2) + log(1 + s)   (I)
+    #  1/2 log(pi/(2v)) - 1/4 log(1 + z^2) + log(1 + s)  (K)
+    scale = (1.0 / _SQRT_2PI) if sign > 0.0 else _SQRT_PI_2
+    rest = math.log((1.0 + s) * scale / (math.sqrt(v) * math.sqrt(r)))
+    return _v_eta(v, x, z, r), rest
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_iv_series(v, x):
     """Power series (DLMF 10.25.2), summed in linear space."""
     q = 0.25 * x * x
@@ -117,24 +159,22 @@ def _log_iv_series(v, x):
         s += r
         if r < 0.5 * _EPS * s:
             break
-    return _log_series_prefactor(v, x) + math.log(s)
+    return _log_series_prefactor(v, x, s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_iv_pos(v, x):
     """log I_v(x) for v >= 0, 0 < x < inf."""
     reg = _region(v, x)
     if reg == SMALL:
         return _log_iv_series(v, x)
     if reg == HANKEL3 or reg == HANKEL20:
-        n = 3 if reg == HANKEL3 else 20
-        tail = _hankel_tail(v, x, n, -1.0)
-        return x - 0.5 * (_LOG_2PI + math.log(x)) + math.log1p(tail)
-    veta, quarter, lsum = _debye(v, x, _DEBYE_TERMS[reg], 1.0)
-    return -0.5 * (_LOG_2PI + math.log(v)) + veta + quarter + lsum
+        return x + _hankel(v, x, 3 if reg == HANKEL3 else 20, -1.0)
+    veta, rest = _debye(v, x, _DEBYE_TERMS[reg], 1.0)
+    return veta + rest
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _rgamma_parts(mu):
     """(even, odd) with 1/Gamma(1 +- mu) = even +- mu*odd (|mu| <= 1/2)."""
     mu2 = mu * mu
@@ -148,9 +188,9 @@ def _rgamma_parts(mu):
     return even, odd
 
 
-@njit(cache=True)
-def _log_series_prefactor(v, x):
-    """log((x/2)^v / Gamma(1 + v)) for 0 <= v <= ~13, without lgamma cancellation.
+@njit(cache=True, error_model="numpy")
+def _log_series_prefactor(v, x, s):
+    """log(s (x/2)^v / Gamma(1 + v)) for 0 <= v <= ~13, without lgamma cancellation.
 
     With v = n + mu, |mu| <= 1/2: (x/2)^mu / Gamma(1 + mu) * prod_i (x/2) / (mu + i).
     """
@@ -164,11 +204,11 @@ def _log_series_prefactor(v, x):
         hp *= h
         q *= mu + i
     if h >= 1e-20:
-        return mu * math.log(h) + math.log(hp * (even + mu * odd) / q)
-    return v * math.log(h) + math.log((even + mu * odd) / q)
+        return mu * math.log(h) + math.log(hp * (even + mu * odd) * s / q)
+    return v * math.log(h) + math.log((even + mu * odd) * s / q)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _temme(mu, x):
     """Temme's series for x <= 2, |mu| <= 1/2: (log K_mu(x), x K_{mu+1}(x) / K_mu(x))."""
     even, odd = _rgamma_parts(mu)
@@ -181,12 +221,16 @@ def _temme(mu, x):
     fact = 1.0 if abs(pimu) < 1e-9 else pimu / math.sin(pimu)
     d = -math.log(x2)
     e = mu * d
-    fact2 = 1.0 if abs(e) < 1e-9 else math.sinh(e) / e
-    ff = fact * (gam1 * math.cosh(e) + gam2 * fact2 * d)
+    # sinh(e)/e, cosh(e) and exp(e) from one expm1(|e|) (accurate for small |e| too)
+    ae = abs(e)
+    em = math.expm1(ae)
+    ea = 1.0 + em  # exp(|e|)
+    fact2 = 1.0 if ae == 0.0 else 0.5 * em * (1.0 + 1.0 / ea) / ae
+    ff = fact * (gam1 * 0.5 * (ea + 1.0 / ea) + gam2 * fact2 * d)
     s = ff
-    e = math.exp(e)
-    p = 0.5 * e / gampl
-    q = 0.5 / (e * gammi)
+    ee = ea if e >= 0.0 else 1.0 / ea  # exp(e)
+    p = 0.5 * ee / gampl
+    q = 0.5 / (ee * gammi)
     c = 1.0
     dd = x2 * x2
     s1 = p
@@ -204,7 +248,7 @@ def _temme(mu, x):
     return math.log(s), 2.0 * s1 / s
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _steed(mu, x):
     """Steed's CF2 for x > 2, |mu| <= 1/2: (log K_mu(x), x K_{mu+1}(x) / K_mu(x))."""
     b = 2.0 * (1.0 + x)
@@ -234,15 +278,17 @@ def _steed(mu, x):
         if abs(dels) < 0.5 * _EPS * abs(s):
             break
     h = a1 * h
-    return 0.5 * (_LOG_PI_2 - math.log(x)) - x - math.log(s), mu + x + 0.5 - h
+    return math.log(_SQRT_PI_2 / (math.sqrt(x) * s)) - x, mu + x + 0.5 - h
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_kv_small(v, x):
     """log K_v(x) for 0 <= v <= ~13, 0 < x <= 30: Temme / Steed + ratio recurrence."""
     n = int(math.floor(v + 0.5))
     mu = v - n
-    if x <= _TEMME_MAX_X:
+    if mu == -0.5:  # half-integer order: K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x}
+        logk, sigma = math.log(_SQRT_PI_2 / math.sqrt(x)) - x, x
+    elif x <= _TEMME_MAX_X:
         logk, sigma = _temme(mu, x)
     else:
         logk, sigma = _steed(mu, x)
@@ -256,21 +302,19 @@ def _log_kv_small(v, x):
     return logk + math.log(prod) - n * math.log(x)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _log_kv_pos(v, x):
     """log K_v(x) for v >= 0, 0 < x < inf."""
     reg = _region(v, x)
     if reg == SMALL:
         return _log_kv_small(v, x)
     if reg == HANKEL3 or reg == HANKEL20:
-        n = 3 if reg == HANKEL3 else 20
-        tail = _hankel_tail(v, x, n, 1.0)
-        return 0.5 * (_LOG_PI_2 - math.log(x)) - x + math.log1p(tail)
-    veta, quarter, lsum = _debye(v, x, _DEBYE_TERMS[reg], -1.0)
-    return 0.5 * (_LOG_PI_2 - math.log(v)) - veta + quarter + lsum
+        return _hankel(v, x, 3 if reg == HANKEL3 else 20, 1.0) - x
+    veta, rest = _debye(v, x, _DEBYE_TERMS[reg], -1.0)
+    return rest - veta
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def _sinpi(a):
     """sin(pi a) for a >= 0 with exact argument reduction."""
     r = a - 2.0 * math.floor(0.5 * a)  # exact
@@ -281,7 +325,7 @@ def _sinpi(a):
     return -math.sin(math.pi * (2.0 - r))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_iv_scalar(v, x):
     if math.isnan(v) or math.isnan(x) or x < 0.0:
         return math.nan
@@ -313,7 +357,7 @@ def log_iv_scalar(v, x):
     return li + math.log1p(-math.exp(lk - li))
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def log_kv_scalar(v, x):
     if math.isnan(v) or math.isnan(x) or x < 0.0:
         return math.nan
@@ -327,7 +371,7 @@ def log_kv_scalar(v, x):
     return _log_kv_pos(a, x)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def iv_ratio_scalar(v, x, complement):
     """I_v(x)/I_{v-1}(x) (or 1 minus it) for v >= 1/2, x >= 0."""
     if math.isnan(v) or math.isnan(x) or v < 0.5 or x < 0.0:
