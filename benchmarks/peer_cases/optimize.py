@@ -18,7 +18,7 @@ import numpy as np
 from . import Row, best_time
 
 GTOL = 1e-10
-SETTINGS = ("exact", "lazy-pcg")
+SETTINGS = ("exact", "lazy-pcg", "hessp-cg")
 
 
 def logistic_data(kind, quick):
@@ -52,6 +52,8 @@ def ours(obj, setting, gtol):
     if setting == "lazy-pcg":  # CG on exact products, preconditioned by a stale float32 Hessian
         approx = obj.hessp_cg(preconditioner=obj.lazy_hessian(every=4, dtype=np.float32))
         return minimize_gns(obj.fun_and_jac, x0, jac=True, hess_approx=approx, gtol=gtol)
+    if setting == "hessp-cg":  # matrix-free: CG on Hessian-vector products
+        return minimize_gns(obj.fun_and_jac, x0, jac=True, hessp=obj.hessp, gtol=gtol)
     raise ValueError(setting)
 
 
