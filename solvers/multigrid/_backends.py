@@ -103,8 +103,13 @@ class NumbaBackend:
         if weights is None:
             _nb.restrict_full_weighting(rf, rc, coarse.lo, coarse.hi, fine.act_arr)
         else:
-            _nb.restrict_weighted(rf, rc, weights, coarse.lo, coarse.hi, fine.act_arr,
-                                  0.5 ** fine.ndim)
+            _nb.restrict_weighted(rf, rc, weights, fine.lo, fine.hi, 0.5 ** fine.ndim)
+            for axis in range(3):   # drop what was scattered onto the boundary
+                if coarse.act[axis]:
+                    index = [slice(None)] * 3
+                    for end in (0, -1):
+                        index[axis] = end
+                        rc[tuple(index)] = 0.0
         return rc
 
     def residual_restrict(self, bs, u, f, coarse, weights=None):

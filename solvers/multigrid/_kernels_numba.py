@@ -244,19 +244,29 @@ def _restriction_weight(W, wvary, i0, i1, i2, a, b, c, scale):
 
 
 @numba.njit(**_JIT)
-def restrict_weighted(rf, rc, W, loc, hic, act, scale):
-    """``rc = scale P^T rf`` for the per-node prolongation weights ``W``."""
-    for I in range(loc[0], hic[0]):
-        for J in range(loc[1], hic[1]):
-            for L in range(loc[2], hic[2]):
-                s = 0.0
-                for a in range(-act[0], act[0] + 1):
-                    for b in range(-act[1], act[1] + 1):
-                        for c in range(-act[2], act[2] + 1):
-                            i0, i1, i2 = 2 * I + a, 2 * J + b, 2 * L + c
-                            s += (_restriction_weight(W, 1, i0, i1, i2, a, b, c, scale)
-                                  * rf[i0, i1, i2])
-                rc[I, J, L] = s
+def restrict_weighted(rf, rc, W, lof, hif, scale):
+    """``rc += scale P^T rf`` for the corner weights ``W``, scattered from the fine nodes.
+
+    Coarse halo nodes receive contributions too: the caller zeroes the halo afterwards.
+    """
+    for i in range(lof[0], hif[0]):
+        a0 = i >> 1
+        b0 = (i + 1) >> 1
+        for j in range(lof[1], hif[1]):
+            a1 = j >> 1
+            b1 = (j + 1) >> 1
+            for l in range(lof[2], hif[2]):
+                a2 = l >> 1
+                b2 = (l + 1) >> 1
+                v = scale * rf[i, j, l]
+                rc[a0, a1, a2] += W[0, i, j, l] * v
+                rc[a0, a1, b2] += W[1, i, j, l] * v
+                rc[a0, b1, a2] += W[2, i, j, l] * v
+                rc[a0, b1, b2] += W[3, i, j, l] * v
+                rc[b0, a1, a2] += W[4, i, j, l] * v
+                rc[b0, a1, b2] += W[5, i, j, l] * v
+                rc[b0, b1, a2] += W[6, i, j, l] * v
+                rc[b0, b1, b2] += W[7, i, j, l] * v
 
 
 @numba.njit(**_JIT)
