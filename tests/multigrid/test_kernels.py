@@ -156,3 +156,50 @@ def test_operator_interpolation_of_laplacian_is_linear(shape):
     P_op = _explicit_prolongation(nb, operator_interpolation_weights(A), fine, fine.coarse())
     P_lin = _explicit_prolongation(nb, None, fine, fine.coarse())
     np.testing.assert_allclose(P_op, P_lin, rtol=1e-14, atol=1e-15)
+
+
+@pytest.mark.parametrize("index", range(9))
+def test_cupy_kernels_match_generic(index, rng):
+    """The CUDA kernels against the generic path on CuPy arrays (runs only with a GPU)."""
+    try:
+        import cupy
+        from array_api_compat import cupy as cp_compat
+
+        cupy.cuda.runtime.getDeviceCount()
+    except Exception:
+        pytest.skip("cupy/GPU not available")
+    from solvers.multigrid._interpolation import operator_interpolation_weights
+    from solvers.multigrid._kernels_cupy import CupyBackend
+
+    A = operators(rng)[index]
+    layout = A._layout
+    coef = None if A._coef is None else cupy.asarray(A._coef)
+    u = cupy.asarray(padded_random(layout, rng))
+    f = cupy.asarray(padded_random(layout, rng))
+    gpu, reference = CupyBackend(cp_compat), XPBackend(cp_compat)
+    bs_gpu = BoundStencil(gpu, layout, A._offsets3, A._const, coef, np.dtype(np.float64), None)
+    bs_ref = BoundStencil(reference, layout, A._offsets3, A._const, coef,
+                          np.dtype(np.float64), None)
+
+    def close(a, b):
+        np.testing.assert_allclose(cupy.asnumpy(a), cupy.asnumpy(b), rtol=1e-12, atol=1e-12)
+
+    close(gpu.apply(bs_gpu, u), reference.apply(bs_ref, u))
+    close(gpu.residual(bs_gpu, u, f), reference.residual(bs_ref, u, f))
+    close(gpu.jacobi(bs_gpu, u, f, 0.7), reference.jacobi(bs_ref, u, f, 0.7))
+    for colour in bs_gpu.colours:
+        close(gpu.colour_sweep(bs_gpu, u.copy(), f, colour, 1.1),
+              reference.colour_sweep(bs_ref, u, f, colour, 1.1))
+    if layout.can_coarsen():
+        coarse = layout.coarse()
+        uc = cupy.asarray(padded_random(coarse, rng))
+        close(gpu.restrict(f, layout, coarse), reference.restrict(f, layout, coarse))
+        close(gpu.prolong_add(uc, u.copy(), coarse, layout),
+              reference.prolong_add(uc, u, coarse, layout))
+        if layout.ndim < 3:
+            W = operator_interpolation_weights(A)
+            wg = gpu.bind_weights(W, layout, np.float64)
+            wr = reference.bind_weights(W, layout, np.float64, like=u)
+            close(gpu.restrict(f, layout, coarse, wg), reference.restrict(f, layout, coarse, wr))
+            close(gpu.prolong_add(uc, u.copy(), coarse, layout, wg),
+                  reference.prolong_add(uc, u, coarse, layout, wr))
