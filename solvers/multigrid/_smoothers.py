@@ -100,7 +100,8 @@ class RedBlackGaussSeidel(_Smoother):
         Over-relaxation ``u <- u + omega D^{-1} r`` on each colour. Default 1 in 1-D,
         1.1 in 2-D and 1.15 in 3-D: values measured here to minimise the V-cycle factor on
         the Poisson problem (3-D V(1,1): 0.18 at ``omega = 1``, 0.064 at 1.15), in line with
-        Yavneh's analysis of red-black SOR smoothing (SIAM J. Sci. Comput. 17, 1996).
+        Yavneh's analysis of red-black SOR smoothing ("On red-black SOR smoothing in
+        multigrid", SIAM J. Sci. Comput., 1996).
 
     Examples
     --------
