@@ -12,11 +12,14 @@ Problems and grids
 Solver
     solve_pde         GP collocation with a fixed kernel (fast diagonalization / GMRES)
     PDESolution       grid values, GP mean and derivatives anywhere, errors, diagnostics
+Kernel learning (``solve_pde(..., learn=True)``)
+    gphm_objective    the GP-HM training loss (Kronecker log-det, quadratic form, likelihoods)
 """
 
 from . import kernels
 from ._benchmarks import gphm_benchmarks
 from ._grid import KroneckerGrid
+from ._objective import gphm_objective
 from ._problem import PDEProblem
 from ._solve import PDESolution, solve_pde
 from .kernels import RBF, Matern, SpectralMixture, StudentTMixture
@@ -32,4 +35,5 @@ __all__ = [
     "gphm_benchmarks",
     "solve_pde",
     "PDESolution",
+    "gphm_objective",
 ]

@@ -9,7 +9,7 @@ import warnings
 
 import numpy as np
 
-from .._array_api import array_namespace, is_numpy_namespace, to_numpy
+from .._array_api import to_numpy
 from ..linalg import KroneckerSumSolver, gmres
 from ._collocation import CollocationSystem, apply_along_axis
 from ._grid import KroneckerGrid, _validate_shape
@@ -162,10 +162,6 @@ def _validate_solve_args(problem, shape, kernel, n_components, init, learn, boun
         raise ValueError(f"`n_components` must be a positive integer, got {n_components!r}")
     if init not in ("fft", "uniform"):
         raise ValueError(f"`init` must be 'fft' or 'uniform', got {init!r}")
-    if learn:
-        raise NotImplementedError(
-            "`learn=True` (kernel learning) is not implemented in this version; "
-            "use learn=False with init='fft' or explicit kernel_params")
     if boundary != "hard":
         raise ValueError(f"`boundary` must be 'hard' (exact Dirichlet values), got {boundary!r}")
     if not (jitter == "auto" or (isinstance(jitter, numbers.Real) and jitter >= 0
@@ -226,7 +222,7 @@ def _check_resolution(kernels, grid):
 def solve_pde(problem, shape, *, kernel="student_t_mixture", n_components=30,
               kernel_params=None, init="fft", learn=False, boundary="hard", jitter="auto",
               xp=None, callback=None, progress=False, frequency_scale=None, rtol=1e-10,
-              maxiter=None):
+              maxiter=None, learner="bilevel", max_time=None, prune=1e-6):
     r"""Solve a PDE on a box by Gaussian-process collocation on a Kronecker grid (GP-HM).
 
     The solution is modelled by a GP with product kernel ``prod_j k_j`` (per-axis spectral- or
@@ -263,7 +259,11 @@ def solve_pde(problem, shape, *, kernel="student_t_mixture", n_components=30,
         (``F = frequency_scale``, else ``problem.reference["frequency_scale"]``, else a quarter
         of the grid's sampling rate), weights ``1/Q``.
     learn : bool
-        Kernel learning; only ``False`` is available in this version.
+        Learn the kernel parameters before the final solve (GP-HM's kernel learning; see
+        :func:`solvers.pde.gphm_objective` and ``learner``). With ``learn=True``,
+        ``maxiter``, ``callback`` and ``progress`` apply to the learner, and
+        ``info["learn"]`` reports it (``status``, ``message``, ``nit``, ``nfev``,
+        ``objective``, ``history``, ``pruned``, ``components``, ``time_s``).
     boundary : {"hard"}
         Dirichlet values imposed exactly at the boundary nodes.
     jitter : "auto" or float
@@ -275,15 +275,34 @@ def solve_pde(problem, shape, *, kernel="student_t_mixture", n_components=30,
         device).
     callback : callable, optional
         Called as ``callback(info)`` after each Newton step of a nonlinear problem and once at
-        the end of a linear solve.
+        the end of a linear solve. With ``learn=True``: called as
+        ``callback(intermediate_result)`` after every learning iteration with a dict
+        (``nit``, ``objective``, ``x``: the parameters, ``elapsed_s``); returning ``True``
+        stops the learner (status 3).
     progress : bool
-        Unused for ``learn=False`` (kept for the learning interface).
+        With ``learn=True``, show a tqdm progress bar of the learning iterations.
     frequency_scale : float, optional
         ``F`` for ``init="uniform"``.
     rtol : float
         Relative tolerance of GMRES and of the Newton iteration.
     maxiter : int, optional
-        GMRES iterations (default ``10 * interior size`` capped at 2000) / Newton steps (50).
+        GMRES iterations (default ``10 * interior size`` capped at 2000) / Newton steps (50);
+        with ``learn=True`` the learning iterations (default 100 for ``"bilevel"``, 2000
+        for ``"joint_adam"``).
+    learner : {"bilevel", "joint_adam"}
+        ``"bilevel"``: the grid values are profiled out (the collocation solution for the
+        current kernel, Newton for nonlinear problems) and the kernel parameters minimize the
+        GP-HM objective at that solution, precisions profiled, by L-BFGS-B with exact
+        gradients (adjoint of the collocation equations), inside a trust region around the
+        initial kernel. ``"joint_adam"``: the reference's Adam (lr 0.01) on grid values,
+        kernel parameters and log precisions jointly, from ``U = 0`` (for comparison; its
+        grid values are in ``info["learn"]["values"]``).
+    max_time : float, optional
+        Time budget of the learner in seconds (status 2 when reached).
+    prune : float or None
+        Components whose weight falls below ``prune`` times the largest weight of their axis
+        after learning are dropped (counted in ``info["learn"]["pruned"]``); ``None`` keeps
+        all.
 
     Returns
     -------
@@ -341,6 +360,15 @@ def solve_pde(problem, shape, *, kernel="student_t_mixture", n_components=30,
     kernels = _build_kernels(kernel, kernel_params, n_components, init, problem, grid, F, H,
                              frequency_scale)
     times["init"] = time.perf_counter() - t0
+    learn_info = None
+    if learn:
+        from ._learn import learn_kernel  # kernel learning (part 2)
+        t0 = time.perf_counter()
+        kernels, learn_info = learn_kernel(problem, grid, kernels, learner=learner,
+                                           maxiter=maxiter, max_time=max_time,
+                                           callback=callback, progress=progress, prune=prune)
+        times["learn"] = time.perf_counter() - t0
+        callback, maxiter = None, None
     ppw = _check_resolution(kernels, grid)
     eps = _auto_jitter(kernels, grid) if jitter == "auto" else float(jitter)
     t0 = time.perf_counter()
@@ -360,6 +388,8 @@ def solve_pde(problem, shape, *, kernel="student_t_mixture", n_components=30,
             "gram_condition": [f.condition for f in system.factors],
             "points_per_wavelength": ppw, "backend": xp.__name__}
     info.update(solve_info)
+    if learn_info is not None:
+        info["learn"] = learn_info
     if callback is not None and problem.is_linear:
         callback(dict(info))
     return PDESolution(U, grid, kernels, problem, system, rnorm, info)
