@@ -40,7 +40,7 @@ def _fd_matrix(n, h, order):
 
 
 def finite_difference_solve(problem, shape):
-    """Second-order FD with exact Dirichlet data; returns (grid values, nodes' relative L2 error)."""
+    """Second-order FD, exact Dirichlet data; returns (grid values, relative L2 error at nodes)."""
     from solvers.pde import KroneckerGrid
 
     grid = KroneckerGrid.uniform(problem.domain, shape)

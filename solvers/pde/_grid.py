@@ -28,7 +28,7 @@ def _validate_domain(domain, name="domain"):
 
 
 class KroneckerGrid:
-    """Tensor grid ``axes[0] x axes[1] x ... x axes[d-1]`` (row-major: the last axis varies fastest).
+    """Tensor grid ``axes[0] x ... x axes[d-1]`` (row-major: the last axis varies fastest).
 
     Parameters
     ----------

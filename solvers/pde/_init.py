@@ -1,4 +1,4 @@
-"""Kernel initialization for GP collocation: spectral peaks of the data, or the reference's uniform spread."""
+"""Kernel initialization for GP collocation: spectral peaks of the data, or a uniform spread."""
 
 from __future__ import annotations
 
@@ -115,7 +115,7 @@ def extract_tones(x, Y, max_tones, *, rel_tol=1e-10, pad=8):
 
 
 def _axis_symbol(operator, axis, f):
-    """``|sum_r c_(r e_axis) (2 pi i f)^r|`` plus the constant term: the operator seen along one axis."""
+    """``|c_0 + sum_r c_(r e_axis) (2 pi i f)^r|``: the operator seen along one axis."""
     val = 0.0 + 0.0j
     for alpha, c in operator.items():
         others = [r for k, r in enumerate(alpha) if k != axis]
@@ -152,9 +152,9 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
     faces of the other axes, at most ``n_components - 1`` of them; a low-frequency component
     (``mu = 0``) collects everything below a quarter cycle over the domain. Widths are
     ``width / L`` (``L`` the axis length: the envelope of a component decays over several
-    domain lengths), the low-frequency component's ``low_width / L``. Weights are the estimated powers, normalized to
-    sum to 1, floored at ``low_weight_floor`` for the low-frequency component; tones weaker
-    than ``prune`` times the strongest are dropped.
+    domain lengths), the low-frequency component's ``low_width / L``. Weights are the
+    estimated powers, normalized to sum to 1, floored at ``low_weight_floor`` for the
+    low-frequency component; tones weaker than ``prune`` times the strongest are dropped.
     """
     F = to_numpy(source)
     H = to_numpy(boundary)

@@ -411,7 +411,8 @@ class RBF(SpectralMixture):
         return type(self)(lengthscale=ell, variance=var)
 
     def __repr__(self):
-        return f"{type(self).__name__}(lengthscale={self.lengthscale:.4g}, variance={self.variance:.4g})"
+        return (f"{type(self).__name__}(lengthscale={self.lengthscale:.4g}, "
+                f"variance={self.variance:.4g})")
 
 
 class Matern(StudentTMixture):

@@ -38,7 +38,7 @@ def test_grid_bad_input():
 
 @pytest.mark.parametrize("name", sorted(gphm_benchmarks()))
 def test_benchmark_sources_match_exact_solutions(name):
-    """The analytic source equals the operator applied to the exact solution (finite differences)."""
+    """The analytic source equals the operator applied to the exact solution (by FD)."""
     p = gphm_benchmarks()[name]
     assert p.exact is not None and p.reference["shape"]
     rng = np.random.default_rng(1)
