@@ -11,7 +11,7 @@ Hessian approximations (objects passed as ``hess_approx``)
 ------------------------------------------------------------
 HessianApproximation   protocol: update(x, f, g), solve(lam, g) -> (H + lam B)^-1 g
 ExactHessian           Hessian rebuilt each iteration, Cholesky per trial
-LazyHessian            Hessian rebuilt every m iterations, cached eigendecomposition
+LazyHessian            Hessian rebuilt every m iterations, cached factorization (optionally float32)
 DiagonalHessian        diagonal approximation
 GaussNewton            J^T W J of f = phi(r(x)), Woodbury when m < d
 EmpiricalFisher        (1/n) sum of per-sample gradient outer products
