@@ -14,9 +14,11 @@ Solver
     PDESolution       grid values, GP mean and derivatives anywhere, errors, diagnostics
 Kernel learning (``solve_pde(..., learn=True)``)
     gphm_objective    the GP-HM training loss (Kronecker log-det, quadratic form, likelihoods)
+    solve_inflow      collocation with data on some faces only (inflow + initial time)
 """
 
 from . import kernels
+from ._advection import solve_inflow
 from ._benchmarks import gphm_benchmarks
 from ._grid import KroneckerGrid
 from ._objective import gphm_objective
@@ -36,4 +38,5 @@ __all__ = [
     "solve_pde",
     "PDESolution",
     "gphm_objective",
+    "solve_inflow",
 ]
