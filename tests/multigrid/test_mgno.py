@@ -77,7 +77,7 @@ def test_mgno_learns_darcy_small(darcy_small):
 
 @pytest.mark.xfail(reason="issue bound 5 % is for 64x64 / 1000 train: this test-time run "
                           "(15x15, 100 train, 5 epochs) measured 0.12; the issue's setting "
-                          "(63x63, 1000/100, examples/mgno_darcy.py, 12 epochs, ~18 min CPU) "
+                          "(63x63, 1000/100, examples/mgno_darcy.py, 12 epochs, ~8 min CPU) "
                           "measured 0.027", strict=False)
 def test_mgno_darcy_issue_bound(darcy_small):
     _, _, error = darcy_small
