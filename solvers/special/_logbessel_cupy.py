@@ -199,13 +199,14 @@ __device__ double slv_log_kv_small(double v, double x) {
     } else {
         logk = slv_steed(mu, x, &sigma);
     }
-    double prod = 1.0, nu = mu;
-    for (int i = 0; i < n; ++i) {
-        prod *= sigma;
-        nu += 1.0;
-        sigma = 2.0 * nu + x * x / sigma;
+    if (n == 0) return logk;
+    double x2 = x * x, p_prev = 1.0, p = sigma;
+    for (int i = 1; i < n; ++i) {
+        double p_new = 2.0 * (mu + i) * p + x2 * p_prev;
+        p_prev = p;
+        p = p_new;
     }
-    return logk + log(prod) - n * log(x);
+    return logk + log(p) - n * log(x);
 }
 
 __device__ double slv_log_kv_pos(double v, double x) {

@@ -264,15 +264,16 @@ def _log_kv_small(xp, v, x):
     half = mu == -0.5  # K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x}
     logk = xp.where(half, xp.log(_SQRT_PI_2 / xp.sqrt(x)) - x, xp.where(use_temme, lt, ls))
     sigma = xp.where(half, x, xp.where(use_temme, st, ss))
-    prod = xp.ones_like(x)
-    nu = mu
+    x2 = x * x
+    p_prev = xp.ones_like(x)
+    p = sigma
     nmax = int(xp.max(n)) if n.size else 0
-    for i in range(1, nmax + 1):
-        active = n >= i
-        prod = xp.where(active, prod * sigma, prod)
-        nu = nu + 1.0
-        sigma = xp.where(active, 2.0 * nu + x * x / sigma, sigma)
-    return logk + xp.log(prod) - n * xp.log(x)
+    for i in range(1, nmax):
+        active = n > i
+        p_new = 2.0 * (mu + i) * p + x2 * p_prev
+        p_prev = xp.where(active, p, p_prev)
+        p = xp.where(active, p_new, p)
+    return logk + xp.where(n > 0, xp.log(p) - n * xp.log(x), 0.0)
 
 
 def _log_kv_pos(xp, v, x):

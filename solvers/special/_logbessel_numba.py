@@ -11,10 +11,12 @@ Algorithms (see the module ``solvers.special._logbessel`` for the references):
   the large-argument branches (``_region``);
 - Hankel large-argument expansion with 3 or 20 terms (``_hankel``);
 - Debye uniform expansion with 4, 6, 9 or 13 terms (``_debye``), coefficients
-  generated in exact rationals by ``_generate_debye.py``;
+  generated in exact rationals by ``_generate_debye.py``; v*eta from a Taylor
+  series about the zero of eta, with x/v in double-double, near that zero
+  (``_v_eta``);
 - power series for log I (``_log_iv_series``);
-- Temme's series (x <= 2) or Steed's continued fraction (x > 2) plus a forward
-  ratio recurrence for log K (``_log_kv_small``);
+- Temme's series (x <= 1.5) or Steed's continued fraction (x > 1.5) plus a
+  division-free forward recurrence for log K (``_log_kv_small``);
 - Perron's continued fraction in series form for I_v / I_{v-1} (``_iv_ratio_core``).
 """
 
@@ -292,14 +294,17 @@ def _log_kv_small(v, x):
         logk, sigma = _temme(mu, x)
     else:
         logk, sigma = _steed(mu, x)
-    # sigma_nu = x K_{nu+1} / K_nu obeys sigma_nu = 2 nu + x^2 / sigma_{nu-1}
-    prod = 1.0
-    nu = mu
-    for _ in range(n):
-        prod *= sigma
-        nu += 1.0
-        sigma = 2.0 * nu + x * x / sigma
-    return logk + math.log(prod) - n * math.log(x)
+    # Forward recurrence K_{nu+1} = K_{nu-1} + (2 nu / x) K_nu on the scaled, positive
+    # P_i = x^(i+1) K_{mu+i+1} / K_mu:  P_i = 2 (mu + i) P_{i-1} + x^2 P_{i-2},
+    # P_{-1} = 1, P_0 = sigma; then K_{mu+n} = K_mu P_{n-1} / x^n (no division, no overflow).
+    if n == 0:
+        return logk
+    x2 = x * x
+    p_prev = 1.0
+    p = sigma
+    for i in range(1, n):
+        p, p_prev = 2.0 * (mu + i) * p + x2 * p_prev, p
+    return logk + math.log(p) - n * math.log(x)
 
 
 @njit(cache=True, error_model="numpy")

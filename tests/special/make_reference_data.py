@@ -8,28 +8,30 @@ Takes a few minutes on two cores. The tests only read the file.
 
 Reference values, 50 significant digits, stored rounded to float64:
 
-- log I_v(x), log K_v(x): two independent methods must agree to 1e-25
-  relative (or, where only one applies, the same method at 50 and 40 digits,
-  which guards against mpmath#331):
-  I from ``mpmath.besseli`` (a convergent positive series), cross-checked
-  by the uniform (Debye) expansion with 30 terms evaluated in mpmath for
-  v >= 50 (its truncation error there is below 1e-30); for v >= 1000 the
-  Debye expansion alone (mpmath's series takes minutes there).
-  K from ``mpmath.besselk`` and, independently, the confluent hypergeometric
-  form K_v(x) = sqrt(pi) (2x)^v e^{-x} U(v + 1/2, 2v + 1, 2x) (DLMF 13.6.10)
-  for v < 50 or the Debye expansion for v >= 50. This matters: mpmath's
-  besselk returns a wrong (negative) value at e.g. (616.03, 504.32).
-  Points where the methods disagree or time out get NaN (reported).
-  A sample where both of mpmath's own functions and the second method run is
+- log I_v(x): ``mpmath.besseli`` (a convergent positive series), accepted if
+  the same at 40 digits (guards mpmath#331); for v >= 1000, or where besseli
+  times out and v >= 50, the uniform (Debye) expansion with 30 terms
+  evaluated in mpmath (truncation error < 1e-30 there).
+- log K_v(x): mpmath's besselk is NOT reliable at non-integer orders: it
+  returns a negative value at (616.03, 504.32) and is off by 1.3e-12 at
+  v = 399.07, x/v = 0.6434 (by 50 at x/v = 0.7), where hyperu, which shares
+  its machinery, agrees with it. So a candidate (Debye-30 for v >= 50, then
+  besselk, then K_v(x) = sqrt(pi) (2x)^v e^{-x} U(v + 1/2, 2v + 1, 2x)) is
+  evaluated at two neighbouring orders and accepted only if the Wronskian
+  I_{v-1} K_v + I_v K_{v-1} = 1/x holds to 1e-20 with I from besseli. For
+  v >= 1000 the Debye-30 value is used alone (checked at 40 digits).
+  Points that cannot be verified get NaN (reported).
+  A sample where both besseli/besselk and the Debye or hyperu form run is
   cross-checked and the largest disagreement is stored (``crosscheck``).
-- I_v(x) / I_{v-1}(x): from the same log I references, as exp(difference) at
-  50 digits.
+- I_v(x) / I_{v-1}(x): mpmath besseli(v, x) / besseli(v - 1, x) at 50 digits
+  (for v >= 1000, exp of the difference of the 50-digit Debye logs).
 
 The grids: orders {0} and [1e-6, 1e5] with every branch-table constant
 scaled by (1 +- 1e-9), integer and half-integer orders, arguments in
 [1e-10, 1e6] with every table argument constant scaled by (1 +- 1e-9), points
-on both sides of the large-argument boundary curves, random log-uniform
-points, negative orders, and the iv_ratio grid v in [0.5, 1e5], x in [0, 1e6].
+on both sides of the large-argument boundary curves, large orders near the
+zero of eta(x/v) (where v*eta cancels), random log-uniform points, negative
+orders, and the iv_ratio grid v in [0.5, 1e5], x in [0, 1e6].
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ TIMEOUT_S = 8
 DEBYE_MIN_ORDER = 1000.0
 DEBYE_CHECK_ORDER = 50.0
 AGREE = 1e-25
+WRONSKIAN_TOL = 1e-20  # mpmath's large-argument I and K carry ~1e-23 relative error
 
 _DEBYE = None
 
@@ -116,15 +119,6 @@ def _with_timeout(fn, *args):
         signal.alarm(0)
 
 
-def _methods(kind, v):
-    """Methods to try, in order; the first two that run must agree."""
-    if v >= DEBYE_MIN_ORDER:
-        return ["debye"]
-    if kind == "i":
-        return ["direct", "debye"] if v >= DEBYE_CHECK_ORDER else ["direct"]
-    return ["debye", "direct"] if v >= DEBYE_CHECK_ORDER else ["hyperu", "direct"]
-
-
 def _evaluate(mp, method, kind, v, x):
     if method == "debye":
         return _log_debye(mp, kind, v, x)
@@ -133,48 +127,92 @@ def _evaluate(mp, method, kind, v, x):
     return _log_direct(mp, kind, v, x)
 
 
-def _agree(mp, a, b):
-    return abs(a - b) <= mp.mpf(AGREE) * max(1, abs(a))
-
-
-def reference(args):
-    """(value, method code) of log I or log K at (v, x).
-
-    The first two methods of ``_methods`` that finish must agree to ``AGREE``; with a
-    single method, its values at 50 and 40 digits must agree. Code -1: no method
-    finished; -2: the methods disagree (mpmath's besselk is sometimes wrong at
-    large order, e.g. it returns a negative value at (616.03, 504.32)).
-    """
-    kind, v, x = args
-    import mpmath as mp
-
-    values = []
-    for code, method in enumerate(_methods(kind, v)):
-        try:
-            mp.mp.dps = DPS
-            val = _with_timeout(_evaluate, mp, method, kind, v, x)
-        except (_Timeout, mp.libmp.NoConvergence, ZeroDivisionError, ValueError):
-            continue
-        values.append((code, method, val))
-    mp.mp.dps = DPS
-    if not values:
-        return float("nan"), -1
-    code, method, val = values[0]
-    if isinstance(val, mp.mpc) or mp.isnan(val):
-        return float("nan"), code  # e.g. I_{-v}(x) < 0
-    if len(values) >= 2:
-        other = values[1][2]
-        if isinstance(other, mp.mpc) or not _agree(mp, val, other):
-            return float("nan"), -2
-        return float(val), code
+def _single_method_check(mp, method, kind, v, x, val):
+    """Accept a value of a single method if it is the same at CHECK_DPS digits."""
     try:
         mp.mp.dps = CHECK_DPS
         check = _with_timeout(_evaluate, mp, method, kind, v, x)
     except (_Timeout, mp.libmp.NoConvergence):
-        return float("nan"), -1
+        return False
     finally:
         mp.mp.dps = DPS
-    return (float(val), code) if _agree(mp, val, check) else (float("nan"), -2)
+    return abs(val - check) <= mp.mpf(AGREE) * max(1, abs(val))
+
+
+def _reference_i(mp, v, x):
+    """log I: mpmath besseli (a positive series; reliable), or Debye-30 for v >= 1000."""
+    method, code = ("debye", 1) if v >= DEBYE_MIN_ORDER else ("direct", 0)
+    try:
+        val = _with_timeout(_evaluate, mp, method, "i", v, x)
+    except (_Timeout, mp.libmp.NoConvergence):
+        if v < DEBYE_CHECK_ORDER:
+            return float("nan"), -1
+        method, code = "debye", 1
+        val = _log_debye(mp, "i", v, x)
+    if mp.isnan(val):
+        return float("nan"), code  # I_{-v}(x) < 0
+    if not _single_method_check(mp, method, "i", v, x, val):
+        return float("nan"), -2
+    return float(val), code
+
+
+def _wronskian_ok(mp, v, x, log_k_lo, log_k_hi, lo):
+    """x (I_lo K_{lo+1} + I_{lo+1} K_lo) = 1, with I from mpmath besseli (reliable)."""
+    try:
+        i_lo = _with_timeout(mp.besseli, lo, mp.mpf(x))
+        i_hi = _with_timeout(mp.besseli, lo + 1, mp.mpf(x))
+    except (_Timeout, mp.libmp.NoConvergence):
+        return None
+    w = mp.mpf(x) * (i_lo * mp.exp(log_k_hi) + i_hi * mp.exp(log_k_lo))
+    return abs(w - 1) <= WRONSKIAN_TOL
+
+
+def _reference_k(mp, v, x):
+    """log K, verified through the Wronskian with besseli.
+
+    mpmath's besselk (and hyperu, which shares its machinery) is wrong for
+    some non-integer orders: e.g. a negative value at (616.03, 504.32), and
+    log K_v(x) off by 1.3e-12 at v = 399.07, x/v = 0.6434, by 50 at x/v = 0.7.
+    So each candidate method computes K at two neighbouring orders and is
+    accepted only if the Wronskian I_lo K_{lo+1} + I_{lo+1} K_lo = 1/x holds to
+    1e-20 (lo = v - 1, or v for v < 1, so that K_v carries the dominant term).
+    For v >= 1000 (besseli too slow) the Debye-30 value is used alone.
+    """
+    if v >= DEBYE_MIN_ORDER:
+        val = _log_debye(mp, "k", v, x)
+        ok = _single_method_check(mp, "debye", "k", v, x, val)
+        return (float(val), 0) if ok else (float("nan"), -2)
+    vm = mp.mpf(v)
+    lo = vm - 1 if v >= 1.0 else vm  # exact in mpmath (a float v + 1.0 would round)
+    other = lo if v >= 1.0 else vm + 1
+    methods = ["debye", "direct", "hyperu"] if v >= DEBYE_CHECK_ORDER else ["direct", "hyperu"]
+    for code, method in enumerate(methods):
+        try:
+            k_v = _with_timeout(_evaluate, mp, method, "k", v, x)
+            k_other = _with_timeout(_evaluate, mp, method, "k", other, x)
+        except (_Timeout, mp.libmp.NoConvergence, ZeroDivisionError, ValueError):
+            continue
+        if isinstance(k_v, mp.mpc) or isinstance(k_other, mp.mpc):
+            continue
+        k_lo, k_hi = (k_other, k_v) if v >= 1.0 else (k_v, k_other)
+        ok = _wronskian_ok(mp, v, x, k_lo, k_hi, lo)
+        if ok is None and method == "debye" and _single_method_check(mp, method, "k", v, x, k_v):
+            return float(k_v), code
+        if ok:
+            return float(k_v), code
+    return float("nan"), -2
+
+
+def reference(args):
+    """(value, method code) of log I or log K at (v, x); NaN and a negative code if the
+    value could not be verified (-1: timeouts, -2: checks failed)."""
+    kind, v, x = args
+    import mpmath as mp
+
+    mp.mp.dps = DPS
+    if kind == "i":
+        return _reference_i(mp, v, x)
+    return _reference_k(mp, v, x)
 
 
 def _grids(rng):
@@ -201,6 +239,11 @@ def _grids(rng):
         for f in (1 - 1e-3, 1 + 1e-3):
             v_list.append(np.exp(lv_of_lx(lx)) * f)
             x_list.append(np.exp(lx))
+    # large orders near the zero z0 = 0.66274 of eta(x/v), where v*eta cancels
+    n_band = 150
+    vb = 10 ** rng.uniform(2, 5, n_band)
+    v_list.append(vb)
+    x_list.append(vb * 0.6627434193491816 * (1 + rng.uniform(-0.03, 0.03, n_band)))
     # random log-uniform points
     n_rand = 300
     v_list.append(10 ** rng.uniform(-6, 5, n_rand))

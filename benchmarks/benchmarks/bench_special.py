@@ -1,0 +1,114 @@
+"""solvers.special: log_iv, log_kv, iv_ratio vs SciPy, speed and accuracy.
+
+Inputs: log-uniform v in [1e-3, 1e3], x in [1e-3, 1e4] (the issue's benchmark
+distribution), one thread. Accuracy is tracked against the stored 50-digit mpmath
+references of ``tests/special/data``.
+"""
+
+from pathlib import Path
+
+import numpy as np
+import scipy.special as sc
+
+from solvers.special import iv_ratio, log_iv, log_kv
+
+_FUNCS = {"log_iv": log_iv, "log_kv": log_kv, "iv_ratio": iv_ratio}
+_REFERENCE = (Path(__file__).resolve().parents[2] / "tests" / "special" / "data"
+              / "logbessel_reference.npz")
+
+
+def _inputs(n, seed=2024):
+    rng = np.random.default_rng(seed)
+    return 10 ** rng.uniform(-3, 3, n), 10 ** rng.uniform(-3, 4, n)
+
+
+def _scipy(function, v, x):
+    with np.errstate(all="ignore"):
+        if function == "log_iv":
+            return np.log(sc.ive(v, x)) + x
+        if function == "log_kv":
+            return np.log(sc.kve(v, x)) - x
+        return sc.ive(v, x) / sc.ive(v - 1.0, x)
+
+
+class LogBessel:
+    """Ours vs SciPy on the same n points."""
+
+    params = [[10_000, 1_000_000], ["log_iv", "log_kv", "iv_ratio"]]
+    param_names = ["n", "function"]
+    timeout = 120
+
+    def setup(self, n, function):
+        self.v, self.x = _inputs(n)
+        if function == "iv_ratio":
+            self.v = self.v + 0.5
+        self.func = _FUNCS[function]
+        self.func(self.v[:4], self.x[:4])  # compile / load the Numba cache outside the timing
+
+    def time_ours(self, n, function):
+        self.func(self.v, self.x)
+
+    def time_scipy(self, n, function):
+        _scipy(function, self.v, self.x)
+
+    def peakmem_ours(self, n, function):
+        self.func(self.v, self.x)
+
+
+class GenericPath:
+    """The array-API reference path (array_api_strict) on 10^4 points."""
+
+    params = [["log_iv", "log_kv", "iv_ratio"]]
+    param_names = ["function"]
+    timeout = 120
+
+    def setup(self, function):
+        import array_api_strict as xps
+
+        v, x = _inputs(10_000)
+        if function == "iv_ratio":
+            v = v + 0.5
+        self.v, self.x = xps.asarray(v), xps.asarray(x)
+        self.func = _FUNCS[function]
+
+    def time_generic(self, function):
+        self.func(self.v, self.x)
+
+
+class Accuracy:
+    """Max error vs mpmath (50 digits): |d| / max(1, |ref|) for logs, relative for the ratio."""
+
+    params = [["log_iv", "log_kv", "iv_ratio"], ["ours", "scipy"]]
+    param_names = ["function", "implementation"]
+
+    def setup(self, function, implementation):
+        if not _REFERENCE.exists():
+            raise NotImplementedError("reference data not found")
+        with np.load(_REFERENCE) as d:
+            if function == "iv_ratio":
+                m = d["x_ratio"] > 0
+                self.v, self.x, self.ref = d["v_ratio"][m], d["x_ratio"][m], d["ratio"][m]
+            else:
+                key = "log_i" if function == "log_iv" else "log_k"
+                m = np.isfinite(d[key])
+                self.v, self.x, self.ref = d["v"][m], d["x"][m], d[key][m]
+
+    def track_max_error(self, function, implementation):
+        if implementation == "ours":
+            out = _FUNCS[function](self.v, self.x)
+        else:
+            out = _scipy(function, self.v, self.x)
+        ok = np.isfinite(out)
+        scale = np.abs(self.ref) if function == "iv_ratio" else np.maximum(1, np.abs(self.ref))
+        return float(np.max(np.abs(out[ok] - self.ref[ok]) / scale[ok]))
+
+    track_max_error.unit = "max error"
+
+    def track_nonfinite_fraction(self, function, implementation):
+        if implementation == "ours":
+            out = _FUNCS[function](self.v, self.x)
+        else:
+            out = _scipy(function, self.v, self.x)
+        return float(np.mean(~np.isfinite(out)))
+
+    track_nonfinite_fraction.unit = "fraction"
