@@ -208,7 +208,7 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
     t0 = time.perf_counter()
     templates = list(kernels)
     if maxiter is None:
-        maxiter = 100 if learner == "bilevel" else 2000
+        maxiter = 30 if learner == "bilevel" else 2000
     if lambda_b is None:
         lambda_b = float(problem.reference.get("lambda_b", 200.0))
     history = []
@@ -277,8 +277,8 @@ def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state)
     try:
         res = minimize(fun, theta0, jac=True, method="L-BFGS-B",
                        bounds=_bounds(templates, grid), callback=cb,
-                       options={"maxiter": maxiter, "maxcor": 20, "ftol": 1e-12,
-                                "gtol": 1e-9})
+                       options={"maxiter": maxiter, "maxcor": 20, "ftol": 1e-10,
+                                "gtol": 1e-9, "maxls": 10})
         if res.status == 0:
             state.update(status=0, message="converged: " + str(res.message))
         elif res.status != 1:
