@@ -49,6 +49,7 @@ __device__ double slv_hankel(double v, double x, int nterms, double sign) {
         double odd = 2.0 * k - 1.0;
         c *= sign * (mu - odd * odd) / (8.0 * k * x);
         s += c;
+        if (fabs(c) < 0.25 * SLV_EPS) break;
     }
     if (sign < 0.0) return log(s / (SLV_SQRT_2PI * sqrt(x)));
     return log(s * SLV_SQRT_PI_2 / sqrt(x));

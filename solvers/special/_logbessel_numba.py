@@ -89,6 +89,8 @@ def _hankel(v, x, nterms, sign):
         odd = 2.0 * k - 1.0
         c *= sign * (mu - odd * odd) / (8.0 * k * x)
         s += c
+        if abs(c) < 0.25 * _EPS:  # later terms no longer change s (large x)
+            break
     if sign < 0.0:
         return math.log(s / (_SQRT_2PI * math.sqrt(x)))
     return math.log(s * _SQRT_PI_2 / math.sqrt(x))
