@@ -144,7 +144,7 @@ def _boundary_faces(H, axis):
 
 
 def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.1,
-             low_width=1.0, low_weight_floor=1e-3, prune=1e-10):
+             low_width=0.3, low_weight_floor=1e-3, prune=1e-10):
     """Per-axis kernels seeded at the spectral peaks of the source and the boundary data.
 
     Along each axis: tones of the source (their power divided by the squared operator symbol
@@ -152,7 +152,8 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
     faces of the other axes, at most ``n_components - 1`` of them; a low-frequency component
     (``mu = 0``) collects everything below a quarter cycle over the domain. Widths are
     ``width / L`` (``L`` the axis length: the envelope of a component decays over several
-    domain lengths), the low-frequency component's ``low_width / L``. Weights are the
+    domain lengths), the low-frequency component's ``low_width / L`` (a sequence gives
+    several low-frequency components). Weights are the
     estimated powers, normalized to sum to 1, floored at ``low_weight_floor`` for the
     low-frequency component; tones weaker than ``prune`` times the strongest are dropped.
     """
@@ -197,9 +198,10 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
             total = 1.0
         weights = [wt / total for wt in weights]
         low_w = max(low / total, low_weight_floor)
-        means = [0.0] + means
-        weights = [low_w] + weights
-        scales = [low_width / length] + [width / length] * (len(means) - 1)
+        lows = np.atleast_1d(np.asarray(low_width, dtype=float))
+        means = [0.0] * lows.size + means
+        weights = [low_w / lows.size] * lows.size + weights
+        scales = list(lows / length) + [width / length] * (len(means) - lows.size)
         w = np.array(weights)
         kernels.append(_make(kernel, w / w.sum(), means, scales))
     return kernels
