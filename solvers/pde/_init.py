@@ -125,6 +125,16 @@ def _axis_symbol(operator, axis, f):
     return abs(val)
 
 
+def _resonances(operator, axis):
+    """Real frequencies where the axis symbol ``c_0 + c_2 (2 pi i f)^2`` vanishes (Helmholtz)."""
+    c0 = sum(c for a, c in operator.items() if not any(a))
+    c1 = sum(c for a, c in operator.items() if a[axis] == 1 and sum(a) == 1)
+    c2 = sum(c for a, c in operator.items() if a[axis] == 2 and sum(a) == 2)
+    if c1 == 0.0 and c2 != 0.0 and c0 / c2 > 0.0:
+        return np.array([math.sqrt(c0 / c2) / (2 * math.pi)])
+    return np.array([])
+
+
 def _axis_data(A, axis):
     """Columns along ``axis`` of grid-shaped ``A`` (host array, shape ``(n_axis, rest)``)."""
     return np.moveaxis(A, axis, 0).reshape(A.shape[axis], -1)
@@ -149,7 +159,9 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
 
     Along each axis: tones of the source (their power divided by the squared operator symbol
     along that axis, an estimate of the solution's power) and of the boundary data on the
-    faces of the other axes, at most ``n_components - 1`` of them; a low-frequency component
+    faces of the other axes, and the resonance ``sqrt(c_0 / c_2) / (2 pi)`` of a Helmholtz-type
+    axis operator (its homogeneous solutions do not show in the source), at most
+    ``n_components - 1`` of them; a low-frequency component
     (``mu = 0``) collects everything below a quarter cycle over the domain. Widths are
     ``width / L`` (``L`` the axis length: the envelope of a component decays over several
     domain lengths), the low-frequency component's ``low_width / L`` (a sequence gives
@@ -174,8 +186,12 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
             f2, p2 = extract_tones(xh, faces, max_tones)
         else:
             f2, p2 = np.array([]), np.array([])
-        freqs = np.concatenate([f1, f2])
-        pows = np.concatenate([p1, p2])
+        f3 = _resonances(operator, j)
+        freqs = np.concatenate([f1, f2, f3])
+        # homogeneous solutions are invisible in the source: give them the strongest weight
+        p3 = np.full(f3.shape, max([float(np.max(p1, initial=0.0)),
+                                    float(np.max(p2, initial=0.0)), 1e-300]))
+        pows = np.concatenate([p1, p2, p3])
         low = float(np.sum(pows[freqs == 0.0])) if freqs.size else 0.0
         keep = freqs > 0.0
         freqs, pows = freqs[keep], pows[keep]

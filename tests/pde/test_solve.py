@@ -211,3 +211,14 @@ def test_poisson1d_xsin200_accuracy_spectral_mixture():
 
 def test_poisson2d_sin6cos20_accuracy_spectral_mixture():
     assert _bench_error("poisson2d-sin6cos20", kernel="spectral_mixture") <= 1e-3
+
+
+def test_helmholtz_homogeneous_solution_is_found():
+    # u'' + 49 u = 49 with u = 1 + sin(7x): sin(7x) is invisible in the source; init="fft"
+    # seeds the resonance sqrt(c0/c2)/(2 pi) of the operator
+    k = 7.0
+    p = PDEProblem([(0.0, 3.0)], {(2,): 1.0, (0,): k * k}, k * k, lambda x: 1 + np.sin(k * x),
+                   exact=lambda x: 1 + np.sin(k * x))
+    sol = solve_pde(p, 80)
+    assert np.isclose(sol.kernel[0].means, k / (2 * np.pi)).any()
+    assert sol.relative_l2_error() < 1e-4
