@@ -20,6 +20,9 @@ from ._logbessel_numba import (
     _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _SPLIT, _SQRT_2PI, _SQRT_PI_2,
     _TEMME_MAX_X,
 )
+from ._logbessel_numba import _product_error as _product_error_jit
+
+_product_error = _product_error_jit.py_func  # plain arithmetic: works on any array type
 
 _TINY = 2.2250738585072014e-308
 
@@ -63,16 +66,6 @@ def _hankel(xp, v, x, nterms, sign):
     if sign < 0.0:
         return xp.log(s / (_SQRT_2PI * xp.sqrt(x)))
     return xp.log(s * _SQRT_PI_2 / xp.sqrt(x))
-
-
-def _product_error(a, b, p):
-    c = _SPLIT * a
-    ah = c - (c - a)
-    al = a - ah
-    c = _SPLIT * b
-    bh = c - (c - b)
-    bl = b - bh
-    return ((ah * bh - p) + ah * bl + al * bh) + al * bl
 
 
 def _v_eta(xp, v, x, z, r):
@@ -175,14 +168,14 @@ def _asymptotic(xp, v, x, reg, kind):
     return out
 
 
-def _log_iv_pos(xp, v, x):
-    """log I_v(x) for v >= 0, 0 < x < inf (elementwise)."""
+def _log_pos(xp, v, x, kind):
+    """log I_v(x) (kind 'i') or log K_v(x) (kind 'k') for v >= 0, 0 < x < inf."""
     reg = _region(xp, v, x)
-    out = _asymptotic(xp, v, x, reg, "i")
+    out = _asymptotic(xp, v, x, reg, kind)
     m = reg == SMALL
     if _any(xp, m):
-        val = _log_iv_series(xp, xp.where(m, v, 0.0), xp.where(m, x, 1.0))
-        out = xp.where(m, val, out)
+        small = _log_iv_series if kind == "i" else _log_kv_small
+        out = xp.where(m, small(xp, xp.where(m, v, 0.0), xp.where(m, x, 1.0)), out)
     return out
 
 
@@ -276,16 +269,6 @@ def _log_kv_small(xp, v, x):
     return logk + xp.where(n > 0, xp.log(p) - n * xp.log(x), 0.0)
 
 
-def _log_kv_pos(xp, v, x):
-    reg = _region(xp, v, x)
-    out = _asymptotic(xp, v, x, reg, "k")
-    m = reg == SMALL
-    if _any(xp, m):
-        val = _log_kv_small(xp, xp.where(m, v, 0.0), xp.where(m, x, 1.0))
-        out = xp.where(m, val, out)
-    return out
-
-
 def _sinpi(xp, a):
     r = a - 2.0 * xp.floor(0.5 * a)
     return xp.where(r <= 0.5, xp.sin(math.pi * r),
@@ -302,12 +285,12 @@ def _finite_inputs(xp, v, x):
 
 def log_iv(xp, v, x):
     ok, a, xs = _finite_inputs(xp, v, x)
-    li = _log_iv_pos(xp, a, xs)
+    li = _log_pos(xp, a, xs, "i")
     integer = a == xp.floor(a)
     neg = (v < 0.0) & ~integer & ok
     if _any(xp, neg):
         s = _sinpi(xp, a)
-        lk = _LOG_2_PI + xp.log(xp.where(neg, xp.abs(s), 1.0)) + _log_kv_pos(xp, a, xs)
+        lk = _LOG_2_PI + xp.log(xp.where(neg, xp.abs(s), 1.0)) + _log_pos(xp, a, xs, "k")
         hi = xp.maximum(li, lk)
         diff = xp.abs(li - lk)
         add = hi + xp.log1p(xp.exp(-diff))
@@ -329,7 +312,7 @@ def log_iv(xp, v, x):
 
 def log_kv(xp, v, x):
     ok, a, xs = _finite_inputs(xp, v, x)
-    out = xp.where(ok, _log_kv_pos(xp, a, xs), math.nan)
+    out = xp.where(ok, _log_pos(xp, a, xs, "k"), math.nan)
     finite_v = xp.isfinite(v)
     out = xp.where((x == 0.0) & finite_v, math.inf, out)
     out = xp.where((x == math.inf) & finite_v, -math.inf, out)

@@ -333,12 +333,16 @@ def _sinpi(a):
 
 
 @njit(cache=True, error_model="numpy")
+def _nan_input(v, x):
+    """NaN in either input, x < 0 or an infinite order: the result is NaN."""
+    return math.isnan(v) or math.isnan(x) or x < 0.0 or math.isinf(v)
+
+
+@njit(cache=True, error_model="numpy")
 def log_iv_scalar(v, x):
-    if math.isnan(v) or math.isnan(x) or x < 0.0:
+    if _nan_input(v, x):
         return math.nan
     a = abs(v)
-    if math.isinf(a):
-        return math.nan
     if x == 0.0:
         if v == 0.0:
             return 0.0
@@ -366,16 +370,13 @@ def log_iv_scalar(v, x):
 
 @njit(cache=True, error_model="numpy")
 def log_kv_scalar(v, x):
-    if math.isnan(v) or math.isnan(x) or x < 0.0:
-        return math.nan
-    a = abs(v)
-    if math.isinf(a):
+    if _nan_input(v, x):
         return math.nan
     if x == 0.0:
         return math.inf
     if math.isinf(x):
         return -math.inf
-    return _log_kv_pos(a, x)
+    return _log_kv_pos(abs(v), x)
 
 
 @njit(cache=True, error_model="numpy")
