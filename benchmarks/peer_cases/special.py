@@ -142,7 +142,7 @@ def _mpmath_rows(quick, rng, log_iv, log_kv):
                 val = mp_fn(a, b)
                 if val > 0:  # mpmath's besselk can return a wrong negative value
                     peer[i] = float(mp.log(val))
-            except mp.libmp.NoConvergence:
+            except (mp.libmp.NoConvergence, ValueError):  # hypercomb failures
                 pass
         t_peer = time.perf_counter() - t0
         ok = np.isfinite(peer)
