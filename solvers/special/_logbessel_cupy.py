@@ -44,10 +44,10 @@ __device__ int slv_region(double v, double x) {
 }
 
 __device__ double slv_hankel(double v, double x, int nterms, double sign) {
-    double mu = 4.0 * v * v, c = 1.0, s = 1.0;
+    double mu = 4.0 * v * v, step = sign / (8.0 * x), c = 1.0, s = 1.0;
     for (int k = 1; k <= nterms; ++k) {
         double odd = 2.0 * k - 1.0;
-        c *= sign * (mu - odd * odd) / (8.0 * k * x);
+        c *= (mu - odd * odd) * step * SLV_INV_K[k];
         s += c;
         if (fabs(c) < 0.25 * SLV_EPS) break;
     }
@@ -79,14 +79,14 @@ __device__ double slv_v_eta(double v, double x, double z, double r) {
 __device__ double slv_debye(double v, double x, int nterms, double sign, double* rest) {
     double z = x / v;
     double r = z < 1e150 ? sqrt(1.0 + z * z) : z;
-    double t = 1.0 / r, t2 = t * t, w = sign * t / v, s = 0.0;
+    double w0 = 1.0 / (r * v), t = v * w0, t2 = t * t, w = sign * w0, s = 0.0;
     for (int k = nterms; k >= 1; --k) {
         double p = 0.0;
         for (int j = k; j >= 0; --j) p = p * t2 + SLV_DEBYE_U[k - 1][j];
         s = (s + p) * w;
     }
     double scale = sign > 0.0 ? 1.0 / SLV_SQRT_2PI : SLV_SQRT_PI_2;
-    *rest = log((1.0 + s) * scale / (sqrt(v) * sqrt(r)));
+    *rest = log((1.0 + s) * scale * sqrt(w0));
     return slv_v_eta(v, x, z, r);
 }
 
@@ -313,7 +313,8 @@ def preamble():
         f"#define SLV_N_ETA {len(ETA_TAYLOR)}\n"
     )
     return (header + _c_array("SLV_DEBYE_U", DEBYE_U) + _c_array("SLV_RGAMMA", RGAMMA_TAYLOR)
-            + _c_array("SLV_ETA", ETA_TAYLOR) + _DEVICE_CODE)
+            + _c_array("SLV_ETA", ETA_TAYLOR) + _c_array("SLV_INV_K", nb._INV_K.tolist())
+            + _DEVICE_CODE)
 
 
 @functools.lru_cache(maxsize=None)

@@ -17,7 +17,7 @@ from ._coefficients import (
 )
 from ._logbessel_numba import (
     SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13, _DEBYE_TERMS, _EPS,
-    _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _SPLIT, _SQRT_2PI, _SQRT_PI_2,
+    _INV_K, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _SQRT_2PI, _SQRT_PI_2,
     _TEMME_MAX_X,
 )
 from ._logbessel_numba import _product_error as _product_error_jit
@@ -57,11 +57,12 @@ def _region(xp, v, x):
 
 def _hankel(xp, v, x, nterms, sign):
     mu = 4.0 * v * v
+    step = sign / (8.0 * x)
     c = xp.ones_like(x)
     s = xp.ones_like(x)
     for k in range(1, nterms + 1):
         odd = 2.0 * k - 1.0
-        c = c * (sign * (mu - odd * odd) / (8.0 * k * x))
+        c = c * ((mu - odd * odd) * step * float(_INV_K[k]))
         s = s + c
     if sign < 0.0:
         return xp.log(s / (_SQRT_2PI * xp.sqrt(x)))
@@ -89,9 +90,10 @@ def _debye(xp, v, x, nterms, sign):
     big = z >= 1e150
     zs = xp.where(big, 1.0, z)
     r = xp.where(big, z, xp.sqrt(1.0 + zs * zs))
-    t = 1.0 / r
+    w0 = 1.0 / (r * v)
+    t = v * w0
     t2 = t * t
-    w = sign * t / v
+    w = sign * w0
     s = xp.zeros_like(x)
     for k in range(nterms, 0, -1):
         p = xp.zeros_like(x)
@@ -99,7 +101,7 @@ def _debye(xp, v, x, nterms, sign):
             p = p * t2 + DEBYE_U[k - 1][j]
         s = (s + p) * w
     scale = (1.0 / _SQRT_2PI) if sign > 0.0 else _SQRT_PI_2
-    rest = xp.log((1.0 + s) * scale / (xp.sqrt(v) * xp.sqrt(r)))
+    rest = xp.log((1.0 + s) * scale * xp.sqrt(w0))
     return _v_eta(xp, v, x, z, r), rest
 
 

@@ -39,6 +39,7 @@ _N_ETA = _ETA.shape[0]
 _SQRT_2PI = math.sqrt(2.0 * math.pi)
 _SQRT_PI_2 = math.sqrt(0.5 * math.pi)
 _SPLIT = 134217729.0  # 2^27 + 1, Dekker's splitting constant
+_INV_K = np.array([0.0] + [1.0 / k for k in range(1, 21)])  # 1/k for the Hankel terms
 
 _LOG_2_PI = math.log(2.0 / math.pi)
 _EPS = 2.220446049250313e-16
@@ -83,11 +84,12 @@ def _region(v, x):
 def _hankel(v, x, nterms, sign):
     """Hankel expansion with nterms terms: log I (sign -1) or log K (sign +1) minus -+x."""
     mu = 4.0 * v * v
+    step = sign / (8.0 * x)
     c = 1.0
     s = 1.0
     for k in range(1, nterms + 1):
         odd = 2.0 * k - 1.0
-        c *= sign * (mu - odd * odd) / (8.0 * k * x)
+        c *= (mu - odd * odd) * step * _INV_K[k]
         s += c
         if abs(c) < 0.25 * _EPS:  # later terms no longer change s (large x)
             break
@@ -136,9 +138,10 @@ def _debye(v, x, nterms, sign):
     log I = v*eta + rest (sign +1) and log K = -v*eta + rest (sign -1)."""
     z = x / v
     r = math.sqrt(1.0 + z * z) if z < 1e150 else z
-    t = 1.0 / r
+    w0 = 1.0 / (r * v)  # t / v with t = 1 / r
+    t = v * w0
     t2 = t * t
-    w = sign * t / v
+    w = sign * w0
     s = 0.0
     for k in range(nterms, 0, -1):
         p = 0.0
@@ -148,7 +151,7 @@ def _debye(v, x, nterms, sign):
     # -1/2 log(2 pi v) - 1/4 log(1 + z^2) + log(1 + s)   (I)
     #  1/2 log(pi/(2v)) - 1/4 log(1 + z^2) + log(1 + s)  (K)
     scale = (1.0 / _SQRT_2PI) if sign > 0.0 else _SQRT_PI_2
-    rest = math.log((1.0 + s) * scale / (math.sqrt(v) * math.sqrt(r)))
+    rest = math.log((1.0 + s) * scale * math.sqrt(w0))  # w0 = 1 / (v sqrt(1 + z^2))
     return _v_eta(v, x, z, r), rest
 
 
