@@ -124,14 +124,15 @@ def _log_series_prefactor(xp, v, x, s):
     even, odd = _rgamma_parts(xp, mu)
     rg = even + mu * odd
     h = 0.5 * x
+    big = h >= 1e-20
+    h_big = xp.where(big, h, 1.0)  # (x/2)^n is formed only where it cannot underflow
     hp = xp.ones_like(x)
     q = xp.ones_like(x)
     nmax = int(xp.max(n)) if n.size else 0
     for i in range(1, nmax + 1):
         active = n >= i
-        hp = xp.where(active, hp * h, hp)
+        hp = xp.where(active, hp * h_big, hp)
         q = xp.where(active, q * (mu + i), q)
-    big = h >= 1e-20
     return xp.where(big, mu * xp.log(h) + xp.log(hp * rg * s / q),
                     v * xp.log(h) + xp.log(rg * s / q))
 
@@ -296,7 +297,7 @@ def log_iv(xp, v, x):
         hi = xp.maximum(li, lk)
         diff = xp.abs(li - lk)
         add = hi + xp.log1p(xp.exp(-diff))
-        sub = li + xp.log1p(-xp.exp(xp.minimum(lk - li, 0.0)))
+        sub = li + xp.log1p(-xp.exp(xp.where(lk < li, lk - li, -1.0)))
         sub = xp.where(lk == li, -math.inf, sub)
         sub = xp.where(lk > li, math.nan, sub)
         li = xp.where(neg, xp.where(s > 0.0, add, sub), li)
