@@ -100,9 +100,11 @@ class Problem:
         return self._hessp(x, v, *self.args)
 
     def _hessp_from_hess(self, x, v):
+        """``hess(x) @ v``, the matrix kept for repeated products at the same ``x`` object."""
         self.nhessp += 1
-        H = self._hess(x, *self.args)
-        return H @ v
+        if getattr(self, "_hess_at", None) is not x:
+            self._hess_at, self._hess_matrix = x, self._hess(x, *self.args)
+        return self._hess_matrix @ v
 
 
 def is_finite_vector(xp, v):
