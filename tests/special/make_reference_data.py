@@ -23,8 +23,8 @@ Reference values, 50 significant digits, stored rounded to float64:
   Points that cannot be verified get NaN (reported).
   A sample where both besseli/besselk and the Debye or hyperu form run is
   cross-checked and the largest disagreement is stored (``crosscheck``).
-- I_v(x) / I_{v-1}(x): mpmath besseli(v, x) / besseli(v - 1, x) at 50 digits
-  (for v >= 1000, exp of the difference of the 50-digit Debye logs).
+- I_v(x) / I_{v-1}(x) and 1 minus it: mpmath besseli(v, x) / besseli(v - 1, x) at
+  50 digits (for v >= 1000, exp of the difference of the 50-digit Debye logs).
 
 The grids: orders {0} and [1e-6, 1e5] with every branch-table constant
 scaled by (1 +- 1e-9), integer and half-integer orders, arguments in
@@ -284,12 +284,13 @@ def main(argv=None):
     # the ratio from 50-digit logs (exp of the difference of float64 logs is not accurate)
     pos = xr > 0
     ratio = np.zeros(vr.shape)
-    ratio[pos] = _ratio_50(vr[pos], xr[pos], args.workers)
+    ratio_c = np.ones(vr.shape)
+    ratio[pos], ratio_c[pos] = _ratio_50(vr[pos], xr[pos], args.workers)
     crosscheck = _crosscheck(rng, args.workers)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         OUT, v=v, x=x, log_i=log_i, log_k=log_k, code_i=code_i, code_k=code_k,
-        v_neg=vn, x_neg=xn, log_i_neg=log_i_neg, v_ratio=vr, x_ratio=xr, ratio=ratio,
+        v_neg=vn, x_neg=xn, log_i_neg=log_i_neg, v_ratio=vr, x_ratio=xr, ratio=ratio, ratio_c=ratio_c,
         crosscheck=np.array(crosscheck))
     bad_i = np.isnan(log_i).sum()
     bad_k = np.isnan(log_k).sum()
@@ -300,22 +301,27 @@ def main(argv=None):
 
 
 def _ratio_one(args):
+    """(ratio, 1 - ratio) at 50 digits."""
     v, x = args
     import mpmath as mp
 
     mp.mp.dps = DPS
+    r = None
     if v < DEBYE_MIN_ORDER:
         try:
-            return float(_with_timeout(lambda: mp.besseli(v, x) / mp.besseli(v - 1.0, x)))
+            r = _with_timeout(lambda: mp.besseli(v, x) / mp.besseli(v - 1.0, x))
         except (_Timeout, mp.libmp.NoConvergence):
             if v < DEBYE_CHECK_ORDER:
-                return float("nan")
-    return float(mp.exp(_log_debye(mp, "i", v, x) - _log_debye(mp, "i", v - 1.0, x)))
+                return float("nan"), float("nan")
+    if r is None:
+        r = mp.exp(_log_debye(mp, "i", v, x) - _log_debye(mp, "i", v - 1.0, x))
+    return float(r), float(1 - r)
 
 
 def _ratio_50(v, x, workers):
     with Pool(workers) as pool:
-        return np.array(pool.map(_ratio_one, list(zip(v, x)), chunksize=8))
+        out = np.array(pool.map(_ratio_one, list(zip(v, x)), chunksize=8))
+    return out[:, 0], out[:, 1]
 
 
 def _cross_one(args):

@@ -77,16 +77,14 @@ def test_iv_ratio_vs_mpmath(xp, ref):
     assert err.max() <= RATIO_BOUND, (err[i], v[~zero][i], x[~zero][i])
 
 
-def test_iv_ratio_complement_vs_mpmath(ref):
-    # 1 - ratio in the region where it is the accurate quantity (ratio > 1/2), v >= 1
-    v, x, r = ref["v_ratio"], ref["x_ratio"], ref["ratio"]
-    m = (r > 0.5) & (v >= 1.0)
-    assert m.sum() > 30
-    ours = iv_ratio(v[m], x[m], complement=True)
-    # the stored ratio is rounded to float64, so 1 - ratio carries its rounding error
-    ref_c = 1.0 - r[m]
-    tol = RATIO_BOUND + 2.3e-16 / ref_c
-    assert np.all(np.abs(ours - ref_c) / ref_c <= tol)
+def test_iv_ratio_complement_vs_mpmath(xp, ref):
+    """1 - ratio to the ratio's bound, relative, for v >= 0.6 (documented limit below)."""
+    v, x, r = ref["v_ratio"], ref["x_ratio"], ref["ratio_c"]
+    m = v >= 0.6
+    ours = to_numpy(iv_ratio(from_numpy(v[m], xp), from_numpy(x[m], xp), complement=True))
+    err = np.abs(ours - r[m]) / r[m]
+    i = int(np.argmax(err))
+    assert err[i] <= RATIO_BOUND, (err[i], v[m][i], x[m][i])
 
 
 def test_errors_per_region_report(ref):
