@@ -493,30 +493,14 @@ def _solve_interior(system, problem, F, H, *, rtol, maxiter, callback):
     if problem.nonlinearity is None:
         V = _linear_solve(system, rhs0, None, rtol=rtol, maxiter=maxiter, state=state)
         return _set_interior(xp, H, V), _public(state)
-    # Newton: (L_II + diag g'(V)) dV = -(L_II V + g(V) - rhs0)
-    g = problem.nonlinearity
+    # damped Newton on (L_II + diag g'(V)) dV = -(L_II V + g(V) - rhs0), from the linear
+    # solution; the Kronecker-sum preconditioner of the linear part is kept for every step
+    from ._nonlinear import damped_newton
     V = _linear_solve(system, rhs0, None, rtol=rtol, maxiter=maxiter, state=state)
-    newton_max = 50 if maxiter is None else int(maxiter)
-    history = []
-    converged = False
-    scale = float(xp.sqrt(xp.sum(rhs0 ** 2))) or 1.0
-    for it in range(newton_max):
-        gv, dg = g(V)
-        R = system.apply_interior(V) + gv - rhs0
-        rn = float(xp.sqrt(xp.sum(R ** 2))) / scale
-        history.append(rn)
-        if callback is not None:
-            callback({"newton_iteration": it, "residual": rn})
-        if rn <= rtol:
-            converged = True
-            break
-        # the Kronecker-sum preconditioner of the linear part is kept for every Newton step
-        dV = _linear_solve(system, -R, dg, rtol=min(1e-3, rtol * 1e3), maxiter=None, state=state)
-        V = V + dV
-    out = _public(state)
-    out.update({"newton_iterations": len(history), "newton_residuals": history,
-                "success": converged})
-    return _set_interior(xp, H, V), out
+    V, out = damped_newton(system, problem, rhs0, V, rtol=rtol,
+                           maxiter=50 if maxiter is None else int(maxiter), callback=callback,
+                           state=state)
+    return _set_interior(xp, H, V), _public(out)
 
 
 def _public(state):
