@@ -226,6 +226,9 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
             if callback(res) is True:
                 state.update(status=3, message="stopped by the callback")
                 raise _Stop
+        check_time()
+
+    def check_time():
         if max_time is not None and time.perf_counter() - t0 > max_time:
             state.update(status=2, message=f"time budget max_time={max_time} s reached")
             raise _Stop
@@ -233,7 +236,7 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
     try:
         if learner == "bilevel":
             theta, info = _run_bilevel(problem, grid, templates, jitter, rtol, maxiter,
-                                       report, state)
+                                       report, state, check_time)
         else:
             theta, info = _run_joint_adam(problem, grid, templates, jitter, maxiter, report,
                                           state, lambda_b, learning_rate)
@@ -255,7 +258,7 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
     return out, info
 
 
-def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state):
+def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state, check_time):
     from scipy.optimize import minimize
 
     b = _Bilevel(problem, grid, templates, jitter, rtol)
@@ -265,6 +268,8 @@ def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state)
     it = [0]
 
     def fun(theta):
+        if it[0] > 0:  # the budget also interrupts line searches (best point so far is kept)
+            check_time()
         f, g = b.fun_and_grad(theta)
         if f < best["f"]:
             best.update(theta=np.array(theta), f=f)
