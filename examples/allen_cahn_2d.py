@@ -36,7 +36,8 @@ def main():
           f"(reference: 2.6e-3 GM / 5.7e-3 StM after 3e6 Adam steps, 4-5 h on a GPU)")
     print(f"solver {info['solver']}, Newton iterations {info.get('newton_iterations')}, "
           f"residuals {['%.1e' % r for r in info.get('newton_residuals', [])]}, "
-          f"GMRES iterations (last step) {info.get('gmres_info')}, success {info['success']}")
+          f"inner GMRES operator applications per step {info.get('inner_iterations')}, "
+          f"step lengths {info.get('step_lengths')}, success {info['success']}")
     print("timings:", {k: round(v, 2) for k, v in info["time_s"].items()})
     print("components per axis:", [k.n_components for k in sol.kernel])
 
