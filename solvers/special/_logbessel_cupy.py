@@ -136,7 +136,7 @@ __device__ double slv_log_iv_pos(double v, double x) {
     return veta + rest;
 }
 
-/* Temme's series, x <= 2, |mu| <= 1/2: returns log K_mu, writes x K_{mu+1}/K_mu */
+/* Temme's series, x <= 2, |mu| <= 1/2: returns K_mu, writes x K_{mu+1}/K_mu */
 __device__ double slv_temme(double mu, double x, double* sigma) {
     double even, odd;
     slv_rgamma_parts(mu, &even, &odd);
@@ -162,10 +162,10 @@ __device__ double slv_temme(double mu, double x, double* sigma) {
         if (fabs(term) < 0.5 * SLV_EPS * fabs(s)) break;
     }
     *sigma = 2.0 * s1 / s;
-    return log(s);
+    return s;
 }
 
-/* Steed's CF2, x > 2, |mu| <= 1/2: returns log K_mu, writes x K_{mu+1}/K_mu */
+/* Steed's CF2, x > 2, |mu| <= 1/2: returns K_mu e^x, writes x K_{mu+1}/K_mu */
 __device__ double slv_steed(double mu, double x, double* sigma) {
     double b = 2.0 * (1.0 + x), d = 1.0 / b, h = d, delh = d, q1 = 0.0, q2 = 1.0;
     double a1 = 0.25 - mu * mu, q = a1, c = a1, a = -a1, s = 1.0 + q * delh;
@@ -186,28 +186,36 @@ __device__ double slv_steed(double mu, double x, double* sigma) {
     }
     h = a1 * h;
     *sigma = mu + x + 0.5 - h;
-    return log(SLV_SQRT_PI_2 / (sqrt(x) * s)) - x;
+    return SLV_SQRT_PI_2 / (sqrt(x) * s);
 }
 
 __device__ double slv_log_kv_small(double v, double x) {
     int n = (int)floor(v + 0.5);
-    double mu = v - n, sigma, logk;
+    double mu = v - n, sigma, lin, expo;  /* K_mu = lin * e^expo */
     if (mu == -0.5) {  /* K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x} */
-        logk = log(SLV_SQRT_PI_2 / sqrt(x)) - x;
+        lin = SLV_SQRT_PI_2 / sqrt(x);
+        expo = -x;
         sigma = x;
     } else if (x <= SLV_TEMME_MAX_X) {
-        logk = slv_temme(mu, x, &sigma);
+        lin = slv_temme(mu, x, &sigma);
+        expo = 0.0;
     } else {
-        logk = slv_steed(mu, x, &sigma);
+        lin = slv_steed(mu, x, &sigma);
+        expo = -x;
     }
-    if (n == 0) return logk;
-    double x2 = x * x, p_prev = 1.0, p = sigma;
+    double x2 = x * x, p_prev = 1.0, p = 1.0, xn = 1.0;
+    if (n > 0) {
+        p = sigma;
+        xn = x;
+    }
     for (int i = 1; i < n; ++i) {
         double p_new = 2.0 * (mu + i) * p + x2 * p_prev;
         p_prev = p;
         p = p_new;
+        xn *= x;
     }
-    return logk + log(p) - n * log(x);
+    if (x >= 1e-20) return expo + log(lin * p / xn);
+    return expo + log(lin) + log(p) - n * log(x);
 }
 
 __device__ double slv_log_kv_pos(double v, double x) {

@@ -217,7 +217,7 @@ def _temme(xp, mu, x):
         s1 = s1 + c * (p - fi * ff)
         if not _any(xp, xp.abs(term) >= 0.5 * _EPS * xp.abs(s)):
             break
-    return xp.log(s), 2.0 * s1 / s
+    return s, 2.0 * s1 / s
 
 
 def _steed(xp, mu, x):
@@ -248,7 +248,7 @@ def _steed(xp, mu, x):
         if not _any(xp, xp.abs(dels) >= 0.5 * _EPS * xp.abs(s)):
             break
     h = a1 * h
-    return xp.log(_SQRT_PI_2 / (xp.sqrt(x) * s)) - x, mu + x + 0.5 - h
+    return _SQRT_PI_2 / (xp.sqrt(x) * s), mu + x + 0.5 - h
 
 
 def _log_kv_small(xp, v, x):
@@ -258,18 +258,26 @@ def _log_kv_small(xp, v, x):
     lt, st = _temme(xp, mu, xp.where(use_temme, x, 1.0))
     ls, ss = _steed(xp, mu, xp.where(use_temme, 10.0, x))
     half = mu == -0.5  # K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x}
-    logk = xp.where(half, xp.log(_SQRT_PI_2 / xp.sqrt(x)) - x, xp.where(use_temme, lt, ls))
+    # K_mu = lin * e^expo (see the Numba twin)
+    lin = xp.where(half, _SQRT_PI_2 / xp.sqrt(x), xp.where(use_temme, lt, ls))
+    expo = xp.where(use_temme & ~half, 0.0, -x)
     sigma = xp.where(half, x, xp.where(use_temme, st, ss))
     x2 = x * x
     p_prev = xp.ones_like(x)
-    p = sigma
+    p = xp.where(n > 0, sigma, 1.0)
+    big = x >= 1e-20
+    x_big = xp.where(big, x, 1.0)  # x^n is formed only where it cannot underflow
+    xn = xp.where(n > 0, x_big, 1.0)
     nmax = int(xp.max(n)) if n.size else 0
     for i in range(1, nmax):
         active = n > i
         p_new = 2.0 * (mu + i) * p + x2 * p_prev
         p_prev = xp.where(active, p, p_prev)
         p = xp.where(active, p_new, p)
-    return logk + xp.where(n > 0, xp.log(p) - n * xp.log(x), 0.0)
+        xn = xp.where(active, xn * x_big, xn)
+    one_log = xp.log(xp.where(big, lin * p / xn, 1.0))
+    logs = xp.log(lin) + xp.log(p) - n * xp.log(x)
+    return expo + xp.where(big, one_log, logs)
 
 
 def _sinpi(xp, a):

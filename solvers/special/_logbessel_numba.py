@@ -217,7 +217,7 @@ def _log_series_prefactor(v, x, s):
 
 @njit(cache=True, error_model="numpy")
 def _temme(mu, x):
-    """Temme's series for x <= 2, |mu| <= 1/2: (log K_mu(x), x K_{mu+1}(x) / K_mu(x))."""
+    """Temme's series for x <= 2, |mu| <= 1/2: (K_mu(x), 0, x K_{mu+1}(x) / K_mu(x))."""
     even, odd = _rgamma_parts(mu)
     gampl = even + mu * odd  # 1 / Gamma(1 + mu)
     gammi = even - mu * odd  # 1 / Gamma(1 - mu)
@@ -252,12 +252,12 @@ def _temme(mu, x):
         s1 += c * (p - fi * ff)
         if abs(term) < 0.5 * _EPS * abs(s):
             break
-    return math.log(s), 2.0 * s1 / s
+    return s, 0.0, 2.0 * s1 / s
 
 
 @njit(cache=True, error_model="numpy")
 def _steed(mu, x):
-    """Steed's CF2 for x > 2, |mu| <= 1/2: (log K_mu(x), x K_{mu+1}(x) / K_mu(x))."""
+    """Steed's CF2 for x > 2, |mu| <= 1/2: (K_mu(x) e^x, -x, x K_{mu+1}(x) / K_mu(x))."""
     b = 2.0 * (1.0 + x)
     d = 1.0 / b
     h = d
@@ -285,7 +285,7 @@ def _steed(mu, x):
         if abs(dels) < 0.5 * _EPS * abs(s):
             break
     h = a1 * h
-    return math.log(_SQRT_PI_2 / (math.sqrt(x) * s)) - x, mu + x + 0.5 - h
+    return _SQRT_PI_2 / (math.sqrt(x) * s), -x, mu + x + 0.5 - h
 
 
 @njit(cache=True, error_model="numpy")
@@ -293,23 +293,29 @@ def _log_kv_small(v, x):
     """log K_v(x) for 0 <= v <= ~13, 0 < x <= 30: Temme / Steed + ratio recurrence."""
     n = int(math.floor(v + 0.5))
     mu = v - n
+    # K_mu = lin * e^expo
     if mu == -0.5:  # half-integer order: K_{-1/2}(x) = K_{1/2}(x) = sqrt(pi/(2x)) e^{-x}
-        logk, sigma = math.log(_SQRT_PI_2 / math.sqrt(x)) - x, x
+        lin, expo, sigma = _SQRT_PI_2 / math.sqrt(x), -x, x
     elif x <= _TEMME_MAX_X:
-        logk, sigma = _temme(mu, x)
+        lin, expo, sigma = _temme(mu, x)
     else:
-        logk, sigma = _steed(mu, x)
+        lin, expo, sigma = _steed(mu, x)
     # Forward recurrence K_{nu+1} = K_{nu-1} + (2 nu / x) K_nu on the scaled, positive
     # P_i = x^(i+1) K_{mu+i+1} / K_mu:  P_i = 2 (mu + i) P_{i-1} + x^2 P_{i-2},
     # P_{-1} = 1, P_0 = sigma; then K_{mu+n} = K_mu P_{n-1} / x^n (no division, no overflow).
-    if n == 0:
-        return logk
     x2 = x * x
     p_prev = 1.0
-    p = sigma
+    p = 1.0
+    xn = 1.0
+    if n > 0:
+        p = sigma
+        xn = x
     for i in range(1, n):
         p, p_prev = 2.0 * (mu + i) * p + x2 * p_prev, p
-    return logk + math.log(p) - n * math.log(x)
+        xn *= x
+    if x >= 1e-20:  # one logarithm of the product (the same on every path up to libm's log)
+        return expo + math.log(lin * p / xn)
+    return expo + math.log(lin) + math.log(p) - n * math.log(x)
 
 
 @njit(cache=True, error_model="numpy")
