@@ -27,7 +27,8 @@ def _validate(v, x):
             try:
                 a = xp.asarray(a)
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"`{name}` must be real array-like, got {type(a).__name__}") from exc
+                raise TypeError(
+                    f"`{name}` must be real array-like, got {type(a).__name__}") from exc
         if not xp.isdtype(a.dtype, ("bool", "integral", "real floating")):
             raise TypeError(f"`{name}` must be real (integer or floating), got dtype {a.dtype}")
         arrays.append(a if a.dtype == xp.float64 else xp.astype(a, xp.float64))

@@ -367,6 +367,7 @@ def iv_ratio(xp, v, x, complement=False):
         limit0, limit_inf = 0.0, 1.0
     out = xp.where(ok, out, math.nan)
     out = xp.where((v == 0.5) & (x > 0.0), half, out)
-    out = xp.where((v >= 0.5) & ((x == 0.0) | (v == math.inf)) & (x == x), _full(xp, x, limit0), out)
+    at_limit0 = (v >= 0.5) & ((x == 0.0) | (v == math.inf)) & (x == x)
+    out = xp.where(at_limit0, _full(xp, x, limit0), out)
     out = xp.where((v >= 0.5) & xp.isfinite(v) & (x == math.inf), limit_inf, out)
     return out

@@ -290,7 +290,8 @@ def main(argv=None):
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(
         OUT, v=v, x=x, log_i=log_i, log_k=log_k, code_i=code_i, code_k=code_k,
-        v_neg=vn, x_neg=xn, log_i_neg=log_i_neg, v_ratio=vr, x_ratio=xr, ratio=ratio, ratio_c=ratio_c,
+        v_neg=vn, x_neg=xn, log_i_neg=log_i_neg, v_ratio=vr, x_ratio=xr, ratio=ratio,
+        ratio_c=ratio_c,
         crosscheck=np.array(crosscheck))
     bad_i = np.isnan(log_i).sum()
     bad_k = np.isnan(log_k).sum()
@@ -342,8 +343,11 @@ def _cross_one(args):
 
 def _crosscheck(rng, workers):
     """Max relative disagreement of the two methods where both run (sample)."""
-    pts = ([("i", v, x) for v, x in zip(10 ** rng.uniform(2, 3.5, 12), 10 ** rng.uniform(-3, 4, 12))]
-           + [("k", v, x) for v, x in zip(10 ** rng.uniform(2, 3, 12), 10 ** rng.uniform(-3, 3, 12))]
+    def sample(lo_v, hi_v, lo_x, hi_x):
+        return zip(10 ** rng.uniform(lo_v, hi_v, 12), 10 ** rng.uniform(lo_x, hi_x, 12))
+
+    pts = ([("i", v, x) for v, x in sample(2, 3.5, -3, 4)]
+           + [("k", v, x) for v, x in sample(2, 3, -3, 3)]
            + [("k", v, x) for v, x in zip(rng.uniform(0, 20, 12), 10 ** rng.uniform(-3, 2, 12))])
     with Pool(workers) as pool:
         return pool.map(_cross_one, pts)
