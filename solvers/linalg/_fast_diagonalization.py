@@ -25,6 +25,16 @@ def _is_symmetric(xp, A):
     return asym <= 64 * np.finfo(np.float64).eps * scale
 
 
+def _same_factor(xp, factors, j):
+    """Index of an earlier factor equal to ``factors[j]``, or None."""
+    A = factors[j]
+    for i in range(j):
+        B = factors[i]
+        if B is A or (B.shape == A.shape and B.dtype == A.dtype and bool(xp.all(B == A))):
+            return i
+    return None
+
+
 class KroneckerSumSolver:
     """Reusable solver for ``(Σ_j I ⊗ ... ⊗ A_j ⊗ ... ⊗ I + shift·I) X = F``.
 
@@ -39,7 +49,7 @@ class KroneckerSumSolver:
     shift : float, optional
         Scalar added to the diagonal (default 0).
     max_condition : float, optional
-        Largest accepted condition number of a non-symmetric factor's eigenvector matrix;
+        Largest accepted 1-norm condition number of a non-symmetric factor's eigenvector matrix;
         above it the factor is not diagonalizable to working accuracy and ``ValueError``
         is raised. Default ``1e8`` (so the eigenbasis loses at most ~8 digits).
 
@@ -50,7 +60,8 @@ class KroneckerSumSolver:
     symmetric : list of bool
         Which factors were treated as symmetric.
     condition_numbers : list of float
-        2-norm condition number of each eigenvector matrix (1 for symmetric factors).
+        1-norm condition number of each eigenvector matrix (1 for symmetric factors).
+        A factor equal to an earlier one is decomposed once.
     grid_shape : tuple of int
 
     Notes
@@ -90,6 +101,12 @@ class KroneckerSumSolver:
         self._real_input = not any(xp.isdtype(A.dtype, "complex floating") for A in factors)
         self._real_input = self._real_input and not isinstance(self.shift, complex)
         for j, A in enumerate(factors):
+            i = _same_factor(xp, factors, j)
+            if i is not None:  # identical factors (e.g. the same 1-D axis) are decomposed once
+                for lst in (self.symmetric, self.condition_numbers, self._V, self._Vinv,
+                            self.eigenvalues):
+                    lst.append(lst[i])
+                continue
             if _is_symmetric(xp, A):
                 w, V = xp.linalg.eigh(A)
                 self.symmetric.append(True)
@@ -109,13 +126,18 @@ class KroneckerSumSolver:
     def _eig_host(xp, A, j, max_condition):
         A_np = to_numpy(A)
         w, V = np.linalg.eig(A_np)
-        cond = float(np.linalg.cond(V))
+        try:
+            Vinv = np.linalg.inv(V)
+        except np.linalg.LinAlgError:
+            Vinv = None
+        # 1-norm condition number from the inverse we need anyway (no extra SVD)
+        cond = (float(np.linalg.norm(V, 1) * np.linalg.norm(Vinv, 1)) if Vinv is not None
+                else np.inf)
         if not np.isfinite(cond) or cond > max_condition:
             raise ValueError(
                 f"`factors[{j}]` is not diagonalizable to working accuracy: the condition number "
                 f"of its eigenvector matrix is {cond:.3g} > max_condition={max_condition:.3g}"
             )
-        Vinv = np.linalg.inv(V)
         like = A
         return (from_numpy(w, xp, like=like), from_numpy(V, xp, like=like),
                 from_numpy(Vinv, xp, like=like), cond)
