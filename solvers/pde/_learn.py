@@ -267,8 +267,11 @@ def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state,
     best = {"theta": theta0, "f": f0}
     it = [0]
 
+    calls = [0]
+
     def fun(theta):
-        if it[0] > 0:  # the budget also interrupts line searches (best point so far is kept)
+        calls[0] += 1
+        if calls[0] > 1:  # the budget also interrupts line searches (best point is kept)
             check_time()
         f, g = b.fun_and_grad(theta)
         if f < best["f"]:

@@ -181,7 +181,7 @@ def test_learning_interface_status_callback_progress():
     stopped = solve_pde(p, 24, kernel=k, learn=True, callback=lambda r: True)
     assert stopped.info["learn"]["status"] == 3 and stopped.info["learn"]["nit"] == 1
     timed = solve_pde(p, 24, kernel=k, learn=True, max_time=1e-9)
-    assert timed.info["learn"]["status"] == 2 and timed.info["learn"]["nit"] == 1
+    assert timed.info["learn"]["status"] == 2 and timed.info["learn"]["nit"] <= 1
     assert "max_time" in timed.info["learn"]["message"]
 
 
