@@ -1,4 +1,4 @@
-"""The eleven GP-HM benchmarks (Fang et al., ICLR 2024): our errors and times vs the reference's logs.
+"""The eleven GP-HM benchmarks (Fang et al., ICLR 2024): our errors and times vs the reference.
 
     python examples/gphm_benchmarks.py [--quick] [--case NAME] [--learn-time SECONDS]
 
@@ -94,7 +94,8 @@ def main():
             t = time.perf_counter()
             ivp = solve_inflow(p, shape, [(0, 0), (1, 0)])
             idt = time.perf_counter() - t
-            rows.append([name + " (initial-value: data at x=0, t=0 only)", "×".join(map(str, shape)),
+            rows.append([name + " (initial-value: data at x=0, t=0 only)",
+                         "×".join(map(str, shape)),
                          _fmt(ivp.relative_l2_error()), f"{idt:.1f}", _components(ivp), "–",
                          "–", "–", "9.96e-1 (log, init-only)", "9.95e-1 (log)", "–", "–"])
 

@@ -26,7 +26,7 @@ import numbers
 
 import numpy as np
 
-from .._array_api import array_namespace, to_numpy
+from .._array_api import array_namespace
 from ._collocation import CollocationSystem, apply_along_axis
 from ._grid import KroneckerGrid
 from ._problem import PDEProblem
@@ -394,7 +394,3 @@ def gphm_objective(problem, grid, kernel, values, *, lambda_b=200.0, precisions=
     system = CollocationSystem(ks, grid, problem.operator, ev.jitter)
     total, terms, _ = ev.value(system, values, precisions)
     return (total, terms) if return_terms else total
-
-
-def _host(a):
-    return np.asarray(to_numpy(a), dtype=np.float64)
