@@ -79,7 +79,8 @@ def kernel_param_grad(kernel, params, x, weights):
     nmax = max(red)
     g = np.zeros(3 * q)
     for i in range(q):
-        w, s, m = math.exp(params[i]), math.exp(params[q + i]), 2 * math.pi * params[2 * q + i]
+        w, s = math.exp(float(params[i])), math.exp(float(params[q + i]))
+        m = 2 * math.pi * float(params[2 * q + i])
         G = kernel._envelope_derivatives(xp, tau, s, nmax + 1)
         C, S = xp.cos(m * tau), xp.sin(m * tau)
         trig = (C, -S, -C, S)  # d^j/d(m tau)^j cos

@@ -236,3 +236,25 @@ def test_gphm_objective_bad_input():
         gphm_objective(p, g, "rbf", np.zeros(10))
     with pytest.raises(TypeError, match="problem"):
         gphm_objective(None, g, k, np.zeros(10))
+
+
+def test_objective_and_gradients_on_every_backend(xp):
+    from solvers._array_api import from_numpy, to_numpy
+    p = PDEProblem([(0.0, 1.5)] * 2, {(2, 0): 1.0, (0, 2): 0.7, (1, 0): 0.3}, 0.5, 0.3)
+    k = StudentTMixture([0.6, 0.4], [0.0, 1.3], [0.4, 0.3])
+    U = np.random.default_rng(0).standard_normal((6, 5))
+    out = []
+    for ns, V in ((None, U), (xp, from_numpy(U, xp))):
+        g = KroneckerGrid.uniform(p.domain, (6, 5), xp=ns)
+        ev = ObjectiveEvaluator(p, g, [k, k], jitter=1e-6)
+        th = np.concatenate([k.params, k.params])
+        s = ev.system(th)
+        val, _, cache = ev.value(s, V)
+        gth = ev.grad_theta(s, V, cache, cache["tau_r"] * cache["H"], theta=th)
+        gU = ev.grad_values(s, V, cache)
+        out.append((val, gth, to_numpy(gU)))
+        if ns is not None:
+            assert type(gU) is type(V)
+    np.testing.assert_allclose(out[1][0], out[0][0], rtol=1e-10)
+    np.testing.assert_allclose(out[1][1], out[0][1], rtol=1e-8)
+    np.testing.assert_allclose(out[1][2], out[0][2], rtol=1e-8, atol=1e-10)
