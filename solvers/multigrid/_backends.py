@@ -21,6 +21,9 @@ from ._kernels_xp import XPBackend
 
 __all__ = ["get_backend", "BoundStencil", "NumbaBackend"]
 
+# padded grids at least this large use the threaded colour sweep (measured, 2 cores)
+_PARALLEL_MIN_NODES = 1 << 12
+
 
 class BoundStencil:
     """A stencil operator's data prepared for one backend and dtype."""
@@ -91,8 +94,11 @@ class NumbaBackend:
         return out
 
     def colour_sweep(self, bs, u, f, colour, omega):
-        _nb.colour_sweep(bs.coef, bs.off, bs.kdiag, bs.vary, u, f, bs.layout.lo,
-                         bs.layout.hi, colour, bs.star, float(omega))
+        # threads pay off only on large grids (measured; see colour_sweep_parallel)
+        sweep = (_nb.colour_sweep_parallel if u.size >= _PARALLEL_MIN_NODES
+                 else _nb.colour_sweep)
+        sweep(bs.coef, bs.off, bs.kdiag, bs.vary, u, f, bs.layout.lo, bs.layout.hi, colour,
+              bs.star, float(omega))
         return u
 
     def bind_weights(self, W, layout, dtype, like=None):
