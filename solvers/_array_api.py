@@ -38,6 +38,7 @@ __all__ = [
 ]
 
 _SCALAR_TYPES = (numbers.Number, np.generic)
+_NUMPY_FAST_TYPES = (np.ndarray, numbers.Number, np.generic)  # ndarray subclasses included
 
 
 def array_namespace(*arrays):
@@ -71,17 +72,10 @@ def array_namespace(*arrays):
     >>> is_numpy_namespace(array_namespace(np.ones(3), 2.0))
     True
     """
-    others = None
     for a in arrays:
-        if a is None or type(a) is np.ndarray or isinstance(a, _SCALAR_TYPES):
-            continue
-        if isinstance(a, np.ndarray):  # ndarray subclasses
-            continue
-        if others is None:
-            others = [a]
-        else:
-            others.append(a)
-    if others is None:
+        if a is not None and type(a) is not np.ndarray and not isinstance(a, _NUMPY_FAST_TYPES):
+            break  # a non-NumPy array: let array-api-compat decide
+    else:
         return _np_compat
     try:
         arrays_in = [a for a in arrays if a is not None and not isinstance(a, numbers.Number)]

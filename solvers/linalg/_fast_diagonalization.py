@@ -121,6 +121,11 @@ class KroneckerSumSolver:
                 self._Vinv.append(Vinv)
             self.eigenvalues.append(w)
         self._denominator = self._eigenvalue_sum(xp)
+        # one working dtype for the eigenbases, cast once here rather than on every solve
+        self._dtype = xp.result_type(*[V.dtype for V in self._V], self._denominator.dtype)
+        self._V = [V if V.dtype == self._dtype else xp.astype(V, self._dtype) for V in self._V]
+        self._Vinv = [M if M.dtype == self._dtype else xp.astype(M, self._dtype)
+                      for M in self._Vinv]
 
     @staticmethod
     def _eig_host(xp, A, j, max_condition):
@@ -179,11 +184,13 @@ class KroneckerSumSolver:
         rhs = as_float_array(rhs, xp, name="rhs", allow_complex=True, finite=True)
         F, flat = _as_grid(rhs, self.grid_shape, name="rhs")
         real_out = self._real_input and not xp.isdtype(F.dtype, "complex floating")
-        dt = xp.result_type(*[V.dtype for V in self._V], self._denominator.dtype, F.dtype)
+        dt = xp.result_type(self._dtype, F.dtype)
         if F.dtype != dt:
             F = xp.astype(F, dt)
-        Vinv = [M if M.dtype == dt else xp.astype(M, dt) for M in self._Vinv]
-        V = [M if M.dtype == dt else xp.astype(M, dt) for M in self._V]
+        V, Vinv = self._V, self._Vinv
+        if dt != self._dtype:  # complex rhs with real factors
+            V = [xp.astype(M, dt) for M in V]
+            Vinv = [xp.astype(M, dt) for M in Vinv]
         G = _mode_products(xp, Vinv, F)
         G = G / self._denominator
         X = _mode_products(xp, V, G)

@@ -37,16 +37,11 @@ def _as_grid(x, grid_shape, *, name="x"):
         return x, False
     n = math.prod(grid_shape)
     if x.ndim == 1 and shape[0] == n:
-        return _reshape(x, tuple(grid_shape)), True
+        return array_namespace(x).reshape(x, tuple(grid_shape)), True
     raise ValueError(
         f"`{name}` must have shape {tuple(grid_shape)} (grid) or ({n},) (flat) to match the "
         f"{d} factor(s), got shape {shape}"
     )
-
-
-def _reshape(x, shape):
-    xp = array_namespace(x)
-    return xp.reshape(x, shape)
 
 
 def _mode_products(xp, factors, X):
