@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array
+from .._array_api import array_namespace, as_float_array, to_numpy
 from ._compositional_common import logsumexp
 
 __all__ = ["ExponentialFamily"]
@@ -101,8 +101,6 @@ class ExponentialFamily:
         """
         import numpy as np
         from scipy.optimize import minimize
-
-        from .._array_api import to_numpy
 
         data = np.asarray(to_numpy(data), dtype=float)
         if data.ndim == 1:

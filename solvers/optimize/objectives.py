@@ -18,7 +18,7 @@ import math
 
 import numpy as np
 
-from .._array_api import array_namespace, as_float_array, is_numpy_namespace
+from .._array_api import array_namespace, as_float_array, is_numpy_namespace, to_numpy
 from ._hessian import (
     DiagonalHessian,
     EmpiricalFisher,
@@ -281,7 +281,7 @@ class _Softmax(Objective):
         xp = self.xp
         self.n, self.d = self.X.shape
         self.dtype = self.X.dtype
-        y_host = np.asarray(_to_host(y))
+        y_host = np.asarray(to_numpy(y))
         if y_host.ndim != 1 or y_host.shape[0] != self.n:
             raise ValueError(f"`y` must have shape ({self.n},), got {y_host.shape}")
         if not np.all(y_host == np.round(y_host)) or y_host.min() < 0:
@@ -343,12 +343,6 @@ class _Softmax(Objective):
         R = P * XV
         R = R - P * xp.sum(R, axis=1, keepdims=True)
         return xp.reshape(self.X.T @ (R / self.n), (self.dim,)) + self.l2 * v
-
-
-def _to_host(a):
-    from .._array_api import to_numpy
-
-    return to_numpy(a)
 
 
 def softmax(X, y, l2=0.0, n_classes=None):
