@@ -20,8 +20,6 @@ from scipy.special import gammaln
 from solvers._array_api import array_namespace, from_numpy, to_numpy
 from solvers.special import iv_ratio, log_iv
 
-from ._vmf_numba import perron_tail
-
 __all__ = [
     "mean_resultant_and_complement",
     "mean_resultant_derivative",
@@ -44,8 +42,8 @@ def mean_resultant_and_complement(p, kappa):
     """``(A, C)`` with ``A = A_p(kappa)`` and ``C = 1 - A``, both to full relative accuracy.
 
     ``A`` comes from :func:`solvers.special.iv_ratio` where it is at most 1/2; where it is
-    larger, the complement is evaluated directly from Perron's continued fraction
-    (``1 - I_v/I_{v-1} = f/(kappa + f)``) so that ``C`` keeps relative accuracy as
+    larger, the complement comes directly from ``iv_ratio(p/2, kappa, complement=True)``
+    (accurate for ``v = p/2 >= 1``) so that ``C`` keeps relative accuracy as
     ``kappa/p -> inf`` (``C ~ (p-1)/(2 kappa)``), where ``1 - iv_ratio`` would lose it.
     Host NumPy float64 arrays in, arrays out (broadcast). ``kappa = inf`` gives ``(1, 0)``.
     """
@@ -56,8 +54,7 @@ def mean_resultant_and_complement(p, kappa):
     finite = np.isfinite(kappa)
     k_safe = np.where(finite, kappa, 1.0)
     a = np.asarray(iv_ratio(v, k_safe), dtype=np.float64)
-    f = perron_tail(v, k_safe)
-    c_cf = f / (k_safe + f)
+    c_cf = np.asarray(iv_ratio(v, k_safe, complement=True), dtype=np.float64)
     big = a > 0.5
     A = np.where(big, 1.0 - c_cf, a)
     C = np.where(big, c_cf, 1.0 - a)
