@@ -102,17 +102,7 @@ def solve_inflow(problem, shape, faces, *, kernel="student_t_mixture", n_compone
     free_t = tuple(free)
     # rhs = f - L h on the free nodes (h: the known data, zero elsewhere)
     rhs = F[free_t] - system.apply(xp.asarray(H))[free_t]
-    factors, shift = [], 0.0
-    for j in range(d):
-        A = xp.zeros((free[j].stop - free[j].start,) * 2, dtype=xp.float64)
-        factors.append(A)
-    for alpha, c in problem.operator.items():
-        axes = [j for j, r in enumerate(alpha) if r]
-        if not axes:
-            shift += c
-            continue
-        j = axes[0]
-        factors[j] = factors[j] + c * system.diff[j][alpha[j]][free[j], free[j]]
+    factors, shift = system.kronecker_sum_factors(free_t)
 
     def op(V):
         out = shift * V

@@ -145,30 +145,35 @@ class CollocationSystem:
         return U
 
     # ----------------------------------------------------------------- operator pieces
-    def _term(self, alpha, U, restrict):
+    def _term(self, alpha, U, block, transpose=False):
         xp = self.xp
         for j, r in enumerate(alpha):
             if r:
                 D = self.diff[j][r]
-                if restrict:
-                    D = D[1:-1, 1:-1]
+                if block is not None:
+                    D = D[block[j], block[j]]
+                if transpose:
+                    D = xp.matrix_transpose(D)
                 U = apply_along_axis(xp, D, U, j)
         return U
 
-    def _apply(self, U, restrict):
+    def _apply(self, U, block, transpose=False):
+        """``L U`` (``block`` None), or the block ``L[S, S] U`` with ``S = block`` (a tuple of
+        per-axis slices, e.g. ``self.interior``) for ``U`` of the block's shape; ``transpose``
+        applies the transposed operator."""
         out = None
         for alpha, c in self.operator.items():
-            t = c * self._term(alpha, U, restrict)
+            t = c * self._term(alpha, U, block, transpose)
             out = t if out is None else out + t
         return out
 
     def apply(self, U):
         """The operator on the whole grid: ``L U`` (grid-shaped in, grid-shaped out)."""
-        return self._apply(U, False)
+        return self._apply(U, None)
 
     def apply_interior(self, V):
         """The interior block ``L_II V`` for interior-shaped ``V``."""
-        return self._apply(V, True)
+        return self._apply(V, self.interior)
 
     def boundary_contribution(self, H):
         """``L_IB h_B``: the operator applied to the boundary values of ``H``, at interior nodes."""
@@ -177,27 +182,30 @@ class CollocationSystem:
         Hb = xp.where(mask, H, xp.zeros_like(H))
         return self.apply(Hb)[self.interior]
 
-    def kronecker_sum_factors(self):
+    def kronecker_sum_factors(self, block=None):
         """``(factors, shift)`` of the Kronecker-sum part of ``L_II``.
 
         ``factors[j] = sum_r c_(r e_j) D_j^(r)[I, I]`` (a zero matrix when no term acts on
-        axis ``j`` alone) and ``shift = c_0``. Mixed terms are left out.
+        axis ``j`` alone) and ``shift = c_0``. Mixed terms are left out. ``block`` (per-axis
+        slices, default ``self.interior``) selects another block ``L[S, S]`` instead of
+        ``L_II``.
         """
         xp = self.xp
-        d = self.grid.ndim
+        block = self.interior if block is None else block
+        sizes = [len(range(*s.indices(n))) for s, n in zip(block, self.grid.shape)]
         shift = 0.0
-        factors = [None] * d
+        factors = [None] * self.grid.ndim
         for alpha, c in self.operator.items():
             axes = [j for j, r in enumerate(alpha) if r]
             if not axes:
                 shift += c
             elif len(axes) == 1:
                 j = axes[0]
-                block = c * self.diff[j][alpha[j]][1:-1, 1:-1]
-                factors[j] = block if factors[j] is None else factors[j] + block
-        for j, n in enumerate(self.grid.shape):
+                part = c * self.diff[j][alpha[j]][block[j], block[j]]
+                factors[j] = part if factors[j] is None else factors[j] + part
+        for j, m in enumerate(sizes):
             if factors[j] is None:
-                factors[j] = xp.zeros((n - 2, n - 2), dtype=xp.float64)
+                factors[j] = xp.zeros((m, m), dtype=xp.float64)
         return factors, shift
 
     @property

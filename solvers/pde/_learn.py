@@ -26,6 +26,7 @@ import numpy as np
 from .._array_api import to_numpy
 from ..linalg import KroneckerSumSolver, gmres
 from ._objective import ObjectiveEvaluator
+from ._solve import _pad_zero, _solve_interior
 
 __all__ = ["learn_kernel", "prune_kernel", "LEARNERS"]
 
@@ -121,18 +122,9 @@ def _transpose_solve(ev, system, rhs, diag, rtol):
     return lam
 
 
-def _pad(xp, V):
-    for j in range(V.ndim):
-        z = xp.zeros(tuple(1 if k == j else s for k, s in enumerate(V.shape)), dtype=V.dtype)
-        V = xp.concat([z, V, z], axis=j)
-    return V
-
-
 # ----------------------------------------------------------------------------- bilevel
 class _Bilevel:
     def __init__(self, problem, grid, templates, jitter, rtol):
-        from ._solve import _solve_interior  # part-1 solver (avoids an import cycle)
-        self._solve_interior = _solve_interior
         self.ev = ObjectiveEvaluator(problem, grid, templates, jitter=jitter, boundary="hard")
         self.problem, self.grid, self.rtol = problem, grid, rtol
         self.nfev = 0
@@ -141,8 +133,8 @@ class _Bilevel:
 
     def solve(self, theta):
         system = self.ev.system(theta)
-        U, info = self._solve_interior(system, self.problem, self.ev.F, self.ev.H,
-                                       rtol=self.rtol, maxiter=None, callback=None)
+        U, info = _solve_interior(system, self.problem, self.ev.F, self.ev.H,
+                                  rtol=self.rtol, maxiter=None, callback=None)
         if "newton_iterations" in info:
             self.newton_iterations.append(info["newton_iterations"])
         return system, U
@@ -160,7 +152,7 @@ class _Bilevel:
             if self.problem.nonlinearity is not None:
                 diag = self.problem.nonlinearity(U[system.interior])[1]
             lam = _transpose_solve(ev, system, gI, diag, 1e-10)
-            W = cache["tau_r"] * cache["H"] - _pad(xp, lam)
+            W = cache["tau_r"] * cache["H"] - _pad_zero(xp, lam, 0.0)
             grad = ev.grad_theta(system, U, cache, W, theta=theta)
             if not np.all(np.isfinite(grad)):
                 raise FloatingPointError("non-finite gradient")

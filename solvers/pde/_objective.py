@@ -243,18 +243,7 @@ class ObjectiveEvaluator:
 
     def apply_transpose(self, system, W, *, restrict):
         """``L^T W`` on the full grid, or ``L_II^T W`` for interior-shaped ``W``."""
-        xp = self.xp
-        out = None
-        for alpha, c in system.operator.items():
-            T = W
-            for j, r in enumerate(alpha):
-                if r:
-                    D = system.diff[j][r]
-                    if restrict:
-                        D = D[1:-1, 1:-1]
-                    T = apply_along_axis(xp, xp.matrix_transpose(D), T, j)
-            out = c * T if out is None else out + c * T
-        return out
+        return system._apply(W, system.interior if restrict else None, transpose=True)
 
     def grad_theta(self, system, U, cache, W, *, theta=None, prior=True):
         """``d(-L)/dtheta`` at fixed ``U`` where the operator enters as ``<W, L U>``.
