@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .._progress import progress_bar  # re-exported for the learners of this subpackage
+
 __all__ = ["Adam", "progress_bar"]
 
 
@@ -33,12 +35,3 @@ class Adam:
         return params - self.lr * mhat / (xp.sqrt(vhat) + self.eps)
 
 
-def progress_bar(progress, total, desc):
-    """A tqdm bar when ``progress`` is true and tqdm is installed, else ``None``."""
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, desc=desc)

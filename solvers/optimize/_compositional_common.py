@@ -14,6 +14,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._array_api import from_numpy, is_cupy_namespace, is_numpy_namespace
+from .._progress import progress_bar
 
 __all__ = [
     "RandomSource",
@@ -22,7 +23,6 @@ __all__ = [
     "logsumexp",
     "scatter_rows",
     "call_callback",
-    "progress_bar",
     "iterate",
     "STATUS_MESSAGES",
 ]
@@ -167,15 +167,6 @@ class _NoBar:
         pass
 
 
-def progress_bar(total, enabled, desc):
-    """A tqdm bar when ``enabled`` and tqdm is installed, else a no-op object."""
-    if not enabled:
-        return _NoBar()
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is optional
-        return _NoBar()
-    return tqdm(total=total, desc=desc, leave=False)
 
 
 def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
@@ -186,7 +177,7 @@ def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
     ``callback``. Returns ``(status, nit)`` with the codes of :data:`STATUS_MESSAGES`; NumPy
     floating-point warnings are silenced when ``numpy_errors`` (overflow becomes status 3).
     """
-    bar = progress_bar(maxiter, progress, desc)
+    bar = progress_bar(progress, maxiter, desc, leave=False) or _NoBar()
     errors = np.errstate(all="ignore") if numpy_errors else contextlib.nullcontext()
     status, nit = (2 if gtol is not None else 0), 0
     try:

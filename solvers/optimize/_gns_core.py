@@ -17,6 +17,7 @@ import numpy as np
 from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, as_float_array
+from .._progress import progress_bar
 from ._hessian_base import HessianApproximation, Metric
 
 STATUS_MESSAGES = {
@@ -215,7 +216,7 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
     nhev = nlinsolve = nrejected = 0
     lam = float("nan")
     status = None
-    bar = _progress_bar(progress, maxiter)
+    bar = progress_bar(progress, maxiter, "gns")
     nit = 0
     while True:
         if gnorm <= gtol:
@@ -313,11 +314,3 @@ def _host_dtype(dtype):
     return np.float32 if "float32" in str(dtype) else np.float64
 
 
-def _progress_bar(progress, total):
-    if not progress:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, desc="gns")

@@ -24,6 +24,7 @@ import time
 import numpy as np
 
 from .._array_api import to_numpy
+from .._progress import progress_bar
 from ..linalg import KroneckerSumSolver, gmres
 from ._objective import ObjectiveEvaluator
 from ._solve import _pad_zero, _solve_interior
@@ -174,16 +175,6 @@ class _Stop(Exception):
     pass
 
 
-def _progress_bar(enabled, total):
-    if not enabled:
-        return None
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover
-        return None
-    return tqdm(total=total, desc="kernel learning", leave=False)
-
-
 def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITTER, maxiter=None,
                  max_time=None, callback=None, progress=False, prune=1e-6, rtol=1e-10,
                  lambda_b=None, learning_rate=0.01):
@@ -204,7 +195,7 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
     if lambda_b is None:
         lambda_b = float(problem.reference.get("lambda_b", 200.0))
     history = []
-    bar = _progress_bar(progress, maxiter)
+    bar = progress_bar(progress, maxiter, "kernel learning", leave=False)
     state = {"status": 1, "message": "maximum number of iterations reached"}
 
     def report(it, theta, value):
