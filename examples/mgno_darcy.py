@@ -31,7 +31,7 @@ def main():
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--batch", type=int, default=8)
     parser.add_argument("--lr", type=float, default=2e-3)
-    parser.add_argument("--time-limit", type=float, default=None, help="seconds of training")
+    parser.add_argument("--max-time", type=float, default=None, help="seconds of training")
     parser.add_argument("--quick", action="store_true", help="15x15 grid, 100/20 samples")
     parser.add_argument("--out", default="mgno_darcy.png")
     args = parser.parse_args()
@@ -57,7 +57,7 @@ def main():
 
     res = net.fit(a_train, u_train, epochs=args.epochs, batch_size=args.batch, lr=args.lr,
                   f_test=a_test, u_test=u_test, rng=0, callback=report,
-                  time_limit=args.time_limit)
+                  max_time=args.max_time)
     error = net.score(a_test, u_test)
     print(f"{res.message}; time per epoch {res.time_per_epoch:.1f} s "
           f"({1e3 * res.time_per_epoch / args.train:.1f} ms per training sample)")

@@ -5,9 +5,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
-from ._adam import Adam, progress_bar
+from .._progress import progress_bar
+from .._result import CALLBACK, FINISHED, NONFINITE, call_callback, make_result
+from ..optimize import Adam
 from ._grid import validate_grid_shape
 from ._multigrid_operator import (MultigridOperator, _check_rng, _constant_stencil,
                                   _galerkin_stencil)
@@ -182,8 +183,8 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
         Random vectors per size and step, Adam steps and learning rate.
     rng : None, int or numpy.random.Generator
     callback : callable, optional
-        ``callback(intermediate_result)`` after each step with ``nit`` and ``fun``; returning
-        ``True`` stops the fit.
+        ``callback(intermediate_result)`` after each step, with an ``OptimizeResult`` holding
+        ``nit``, ``fun`` and ``x``; raising ``StopIteration`` stops the fit (status 99).
     progress : bool
         Show a tqdm bar (when tqdm is installed).
 
@@ -191,7 +192,9 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
     -------
     res : scipy.optimize.OptimizeResult
         ``x`` (the shared parameters), ``fun`` (final objective), ``nit``, ``success``,
-        ``status``, ``message``, ``loss_history``, ``rho`` and ``rho_classical`` (dicts grid
+        ``status`` (the library's table, :mod:`solvers._result`: 6 all ``steps`` run,
+        3 non-finite objective or gradient, 99 the callback raised ``StopIteration``),
+        ``message``, ``loss_history``, ``rho`` and ``rho_classical`` (dicts grid
         shape -> convergence factor of the learned and of the classical cycle, geometric mean
         of the error reduction over cycles 6-15, on ``sizes`` and ``test_sizes``), and
         ``operator(grid_shape)`` returning the learned :class:`MultigridOperator` for any
@@ -246,10 +249,10 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
     shared = _SharedStencils(operator_A, len(train[0]), pre, post, shared_levels,
                              max(train, key=lambda s: np.prod(s)))
     theta = shared.theta0.copy()
-    opt = Adam(xp, theta, lr=lr)
+    opt = Adam(lr=lr)
     history = []
     bar = progress_bar(progress, steps, "fit_solver")
-    status, message = 0, "maximum number of steps reached"
+    status, message = FINISHED, None
     nit = 0
     for nit in range(1, steps + 1):
         total, grad = 0.0, np.zeros_like(theta)
@@ -259,15 +262,14 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
             total += loss
             grad += g
         if not np.isfinite(total) or not np.all(np.isfinite(grad)):
-            status, message = 2, f"non-finite objective at step {nit}; stopped"
+            status, message = NONFINITE, f"non-finite objective at step {nit}; stopped"
             break
         theta = opt.step(theta, grad)
         history.append(total / len(train))
         if bar is not None:
             bar.update(1)
-        if callback is not None and callback(OptimizeResult(nit=nit, fun=history[-1],
-                                                            x=theta.copy())):
-            status, message = 1, "stopped by the callback"
+        if call_callback(callback, nit=nit, fun=history[-1], x=theta.copy()):
+            status, message = CALLBACK, f"`callback` raised StopIteration at step {nit}"
             break
     if bar is not None:
         bar.close()
@@ -278,7 +280,7 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
         rho[shape] = convergence_factor(shared.gather(theta, shape), stencil,
                                         np.random.default_rng(1))
         rho_classical[shape] = convergence_factor(classical, stencil, np.random.default_rng(1))
-    return OptimizeResult(x=theta, fun=history[-1] if history else float("nan"), nit=nit,
-                          success=status != 2, status=status, message=message,
-                          loss_history=np.array(history), rho=rho, rho_classical=rho_classical,
-                          operator=lambda grid_shape: shared.gather(theta, tuple(grid_shape)))
+    return make_result(status, message, x=theta, fun=history[-1] if history else float("nan"),
+                       nit=nit, loss_history=np.array(history), rho=rho,
+                       rho_classical=rho_classical,
+                       operator=lambda grid_shape: shared.gather(theta, tuple(grid_shape)))

@@ -7,10 +7,11 @@ import numbers
 import time
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, is_numpy_namespace, to_numpy
-from ._adam import Adam, progress_bar
+from .._progress import progress_bar
+from .._result import CALLBACK, FINISHED, MAX_TIME, NONFINITE, call_callback, make_result
+from ..optimize import Adam
 from ._multigrid_operator import MultigridOperator, _check_rng
 from . import _stencil_conv as sc
 
@@ -298,7 +299,7 @@ class MgNO:
     # -- public --------------------------------------------------------------------------
     def fit(self, f_train, u_train, *, epochs=100, batch_size=8, lr=1e-3, loss="l2",
             schedule="onecycle", f_test=None, u_test=None, autodiff="manual", rng=None,
-            callback=None, progress=False, time_limit=None):
+            callback=None, progress=False, max_time=None):
         """Train with Adam on the mean relative loss.
 
         Parameters
@@ -321,18 +322,23 @@ class MgNO:
         rng : None, int or numpy.random.Generator
             Shuffling.
         callback : callable, optional
-            ``callback(intermediate_result)`` after each epoch (``epoch``, ``train_loss``,
-            ``test_error``); returning ``True`` stops training.
+            ``callback(intermediate_result)`` after each epoch, with an ``OptimizeResult``
+            holding ``nit`` and ``epoch`` (epochs run), ``train_loss``, ``test_error`` and
+            ``x`` (a copy of the parameters); raising ``StopIteration`` stops training
+            (status 99).
         progress : bool
             tqdm bar over epochs when tqdm is installed.
-        time_limit : float, optional
-            Stop after the epoch that passes this many seconds.
+        max_time : float, optional
+            Stop after the epoch that passes this many seconds (status 2).
 
         Returns
         -------
         res : scipy.optimize.OptimizeResult
             ``success``, ``status``, ``message``, ``nit`` (epochs run), ``train_loss``,
-            ``test_error`` (last values), ``time_per_epoch``.
+            ``test_error`` (last values), ``time_per_epoch``. Status (the library's table,
+            :mod:`solvers._result`): 6 all epochs run (success), 2 ``max_time`` reached,
+            3 non-finite loss or gradient, 99 the callback raised ``StopIteration``; the
+            parameters of the last completed step are kept in every case.
         """
         f = self._as_batch(f_train, self.in_channels, "f_train")
         u = self._as_batch(u_train, self.out_channels, "u_train")
@@ -353,10 +359,10 @@ class MgNO:
         total = epochs * steps_per_epoch
         import array_api_compat.numpy as xp
 
-        opt = Adam(xp, self.params, lr=lr)
+        opt = Adam(lr=lr)
         history = {"train_loss": [], "test_error": [], "epoch_time": []}
         bar = progress_bar(progress, epochs, "MgNO.fit")
-        status, message, step, epoch = 0, "all epochs run", 0, 0
+        status, message, step, epoch = FINISHED, None, 0, 0
         start = time.perf_counter()
         for epoch in range(1, epochs + 1):
             t0 = time.perf_counter()
@@ -368,12 +374,12 @@ class MgNO:
                     opt.lr = _onecycle(lr, step, total)
                 value, grad = self.gradient(fs[idx], us[idx], loss=loss, autodiff=autodiff)
                 if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-                    status, message = 2, f"non-finite loss in epoch {epoch}; stopped"
+                    status, message = NONFINITE, f"non-finite loss in epoch {epoch}; stopped"
                     break
                 self.params = opt.step(self.params, grad)
                 losses.append(value)
                 step += 1
-            if status == 2:
+            if status == NONFINITE:
                 break
             history["epoch_time"].append(time.perf_counter() - t0)
             history["train_loss"].append(float(np.mean(losses)))
@@ -381,19 +387,20 @@ class MgNO:
                 history["test_error"].append(self.score(f_test, u_test))
             if bar is not None:
                 bar.update(1)
-            if callback is not None and callback(OptimizeResult(
-                    epoch=epoch, train_loss=history["train_loss"][-1],
-                    test_error=history["test_error"][-1] if history["test_error"] else None)):
-                status, message = 1, "stopped by the callback"
+            if call_callback(callback, nit=epoch, epoch=epoch,
+                             train_loss=history["train_loss"][-1],
+                             test_error=history["test_error"][-1] if history["test_error"]
+                             else None, x=self.params.copy()):
+                status, message = CALLBACK, f"`callback` raised StopIteration after {epoch} epochs"
                 break
-            if time_limit is not None and time.perf_counter() - start > time_limit:
-                status, message = 3, f"time limit of {time_limit} s reached after {epoch} epochs"
+            if max_time is not None and time.perf_counter() - start > max_time:
+                status, message = MAX_TIME, f"max_time of {max_time} s reached after {epoch} epochs"
                 break
         if bar is not None:
             bar.close()
         self.history_ = history
-        return OptimizeResult(
-            success=status != 2, status=status, message=message, nit=len(history["train_loss"]),
+        return make_result(
+            status, message, nit=len(history["train_loss"]),
             train_loss=history["train_loss"][-1] if history["train_loss"] else float("nan"),
             test_error=history["test_error"][-1] if history["test_error"] else None,
             time_per_epoch=float(np.mean(history["epoch_time"])) if history["epoch_time"]

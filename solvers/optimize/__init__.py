@@ -28,9 +28,15 @@ fit_unnormalized        MLE of an unnormalized model: meco, meco-storm (composit
 ExponentialFamily       log p~(x; theta) = theta . T(x) - A0(x); gaussian_location, rbf models
 GaussianNoise           Gaussian noise q for fit_unnormalized (sample, logpdf, adapted)
 FittedGaussianNoise     Gaussian noise fitted to the data
+
+First-order steps
+-----------------
+Adam                    Adam with bias correction on arrays or lists of arrays (any namespace);
+                        the optimizer of the learners in multigrid and pde
 """
 
 from . import objectives
+from ._adam import Adam
 from ._compositional import minimize_compositional
 from ._gns import gns, minimize_gns, minimize_gns_gradient, minimize_super_newton
 from ._hessian import (
@@ -68,4 +74,5 @@ __all__ = [
     "ExponentialFamily",
     "GaussianNoise",
     "FittedGaussianNoise",
+    "Adam",
 ]

@@ -209,8 +209,15 @@ def test_fit_solver_poisson_h_independence_gate():
 
 
 def test_fit_solver_callback_stops_and_validation():
-    res = fit_solver(poisson, sizes=[7], steps=50, callback=lambda r: r.nit >= 3, rng=0)
-    assert res.nit == 3 and res.status == 1 and res.loss_history.shape == (3,)
+    def stop_at_3(intermediate_result):
+        if intermediate_result.nit >= 3:
+            raise StopIteration
+
+    res = fit_solver(poisson, sizes=[7], steps=50, callback=stop_at_3, rng=0)
+    assert res.nit == 3 and res.status == 99 and not res.success
+    assert res.loss_history.shape == (3,)
+    full = fit_solver(poisson, sizes=[7], steps=2, rng=0)
+    assert full.status == 6 and full.success and full.nit == 2
     with pytest.raises(TypeError, match="`operator_A`"):
         fit_solver(poisson((7, 7)), sizes=[7])
     with pytest.raises(ValueError, match="`objective`"):

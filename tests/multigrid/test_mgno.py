@@ -84,6 +84,25 @@ def test_mgno_darcy_issue_bound(darcy_small):
     assert error <= 0.05
 
 
+def test_fit_status_callback_and_max_time():
+    f = np.random.default_rng(0).standard_normal((4, 7, 7))
+    net = MgNO(1, 1, width=2, depth=1, levels=2, rng=0)
+    seen = []
+
+    def stop_after_2(intermediate_result):
+        seen.append(intermediate_result)
+        if intermediate_result.nit >= 2:
+            raise StopIteration
+
+    res = net.fit(f, f, epochs=5, batch_size=2, rng=0, callback=stop_after_2)
+    assert res.status == 99 and not res.success and res.nit == 2
+    assert [r.epoch for r in seen] == [1, 2] and seen[-1].x.shape == net.params.shape
+    res = net.fit(f, f, epochs=5, batch_size=2, rng=0, max_time=0.0)
+    assert res.status == 2 and not res.success and res.nit == 1
+    res = net.fit(f, f, epochs=1, batch_size=2, rng=0)
+    assert res.status == 6 and res.success and res.nit == 1
+
+
 def test_darcy_dataset_matches_sparse_direct_solve():
     a, u = darcy_dataset(2, (15, 15), contrast=10.0, rng=3)
     gen = np.random.default_rng(3)
