@@ -126,13 +126,13 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     gtol : float
         Stop when ``||g||_* <= gtol`` (status 0).
     ftol : float, optional
-        Stop when ``f_prev - f <= ftol * max(1, |f|)`` (status 2).
+        Stop when ``f_prev - f <= ftol * max(1, |f|)`` (status 7).
     f_target : float, optional
-        Stop when ``f <= f_target`` (status 2).
+        Stop when ``f <= f_target`` (status 7).
     maxiter : int
         Largest number of accepted iterations (status 1).
     max_time : float, optional
-        Wall-clock limit in seconds (status 6).
+        Wall-clock limit in seconds (status 2).
     callback : callable, optional
         ``callback(intermediate_result)`` (an ``OptimizeResult`` with ``x``, ``fun``, ``jac``,
         ``nit``) or the legacy ``callback(xk)``, after each accepted step; raising
@@ -152,9 +152,10 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
         ``x``, ``fun``, ``jac``, ``nit``, ``nfev``, ``njev``, ``nhev`` (Hessian or approximation
         builds), ``nhessp``, ``nlinsolve`` (linear solves including rejected trials), ``ncg``
         (CG iterations), ``ntrials_rejected``, ``gamma``, ``lam``, ``success``, ``status``,
-        ``message`` and, if asked, ``history``. Status: 0 gtol met; 1 maxiter; 2 f_target/ftol
-        met; 3 ``max_trials`` rejected trials; 4 linear-solver failure down to ``gamma_min``;
-        5 non-finite values at every trial point; 6 ``max_time``; 99 callback stop.
+        ``message`` and, if asked, ``history``. Status (the library's table,
+        :mod:`solvers._result`): 0 gtol met; 1 maxiter; 2 ``max_time``; 3 non-finite values
+        at every trial point; 4 linear-solver failure down to ``gamma_min``; 5 ``max_trials``
+        rejected trials; 7 f_target/ftol met; 99 callback stop. ``success`` for 0 and 7.
 
     Raises
     ------

@@ -18,17 +18,20 @@ from scipy.optimize import OptimizeResult
 
 from .._array_api import array_namespace, as_float_array
 from .._progress import progress_bar
+from .._result import (BREAKDOWN, CALLBACK, CONVERGED, MAX_TIME, MAXITER, NO_PROGRESS,
+                       NONFINITE, TARGET, make_result)
 from ._hessian_base import HessianApproximation, Metric
 
+# The method's messages for the codes of the library's status table (solvers._result.STATUS).
 STATUS_MESSAGES = {
-    0: "Optimization terminated successfully: the gradient norm reached `gtol`.",
-    1: "Maximum number of iterations has been exceeded.",
-    2: "The objective reached `f_target` or its decrease fell below `ftol`.",
-    3: "The adaptive search exhausted `max_trials` trial steps without an accepted step.",
-    4: "The linear solver failed even at the largest regularization (smallest gamma).",
-    5: "A non-finite objective or gradient value was met at every trial point.",
-    6: "The time limit `max_time` was reached.",
-    99: "`callback` raised `StopIteration`.",
+    CONVERGED: "Optimization terminated successfully: the gradient norm reached `gtol`.",
+    MAXITER: "Maximum number of iterations has been exceeded.",
+    TARGET: "The objective reached `f_target` or its decrease fell below `ftol`.",
+    NO_PROGRESS: "The adaptive search exhausted `max_trials` trial steps without an accepted step.",
+    BREAKDOWN: "The linear solver failed even at the largest regularization (smallest gamma).",
+    NONFINITE: "A non-finite objective or gradient value was met at every trial point.",
+    MAX_TIME: "The time limit `max_time` was reached.",
+    CALLBACK: "`callback` raised `StopIteration`.",
 }
 
 
@@ -220,16 +223,16 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
     nit = 0
     while True:
         if gnorm <= gtol:
-            status = 0
+            status = CONVERGED
             break
         if f_target is not None and f <= f_target:
-            status = 2
+            status = TARGET
             break
         if nit >= maxiter:
-            status = 1
+            status = MAXITER
             break
         if max_time is not None and time.perf_counter() - t_start >= max_time:
-            status = 6
+            status = MAX_TIME
             break
         if approx.update(x, f, g):
             nhev += 1
@@ -266,11 +269,11 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
         if not accepted:
             ntried = _trial + 1
             if n_solver_fail == ntried:
-                status = 4
+                status = BREAKDOWN
             elif n_nonfinite and n_nonfinite + n_solver_fail == ntried:
-                status = 5
+                status = NONFINITE
             else:
-                status = 3
+                status = NO_PROGRESS
             break
         f_prev = f
         x, f, g, gnorm = x_new, f_new, g_new, gnorm_new
@@ -292,18 +295,18 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
                 else:
                     callback(x)
             except StopIteration:
-                status = 99
+                status = CALLBACK
                 break
         if ftol is not None and f_prev - f <= ftol * max(1.0, abs(f)):
-            status = 2
+            status = TARGET
             break
     if bar is not None:
         bar.close()
-    res = OptimizeResult(
+    res = make_result(
+        status, STATUS_MESSAGES[status],
         x=x, fun=f, jac=g, nit=nit, nfev=problem.nfev, njev=problem.njev, nhev=nhev,
         nhessp=problem.nhessp, nlinsolve=nlinsolve, ncg=approx.ncg,
         ntrials_rejected=nrejected, gamma=rule.gamma, lam=lam,
-        success=status in (0, 2), status=status, message=STATUS_MESSAGES[status],
     )
     if return_history:
         res.history = {k: np.asarray(v) for k, v in history.items()}
