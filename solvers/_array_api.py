@@ -27,6 +27,7 @@ __all__ = [
     "is_numpy_namespace",
     "is_cupy_namespace",
     "is_array_api_strict_namespace",
+    "same_namespace",
     "device",
     "to_device",
     "to_numpy",
@@ -108,6 +109,11 @@ def is_cupy_namespace(xp):
 def is_array_api_strict_namespace(xp):
     """True if ``xp`` is ``array_api_strict``."""
     return array_api_compat.is_array_api_strict_namespace(xp)
+
+
+def same_namespace(xp, other):
+    """True if namespaces ``xp`` and ``other`` belong to the same array library."""
+    return xp is other or (is_numpy_namespace(xp) and is_numpy_namespace(other))
 
 
 def device(x):

@@ -22,6 +22,7 @@ Learnable multigrid operators (MgNO)
     darcy_dataset          random Darcy-flow problems -div(a grad u) = 1 solved by multigrid
 """
 
+from . import _register  # noqa: F401  (kernels into the backend registry)
 from ._hierarchy import GeometricMultigrid, MultigridLevel, mg_solve
 from ._smoothers import Chebyshev, Jacobi, RedBlackGaussSeidel
 from ._stencil import StencilOperator, diffusion, galerkin_operator, poisson

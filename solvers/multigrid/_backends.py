@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._array_api import is_cupy_namespace, is_numpy_namespace
+from .._backend import backend_for
 from . import _kernels_numba as _nb
 from ._kernels_xp import XPBackend
 
@@ -134,18 +134,15 @@ class NumbaBackend:
         return uf
 
 
-_NUMBA = None
+_NUMBA = NumbaBackend()
+
+
+def numba_backend(xp):
+    """The (shared, stateless) Numba kernel set; registered as ``multigrid.kernels``."""
+    return _NUMBA
 
 
 def get_backend(xp):
-    """The backend object for namespace ``xp``."""
-    global _NUMBA
-    if is_numpy_namespace(xp):
-        if _NUMBA is None:
-            _NUMBA = NumbaBackend()
-        return _NUMBA
-    if is_cupy_namespace(xp):
-        from ._kernels_cupy import CupyBackend
-
-        return CupyBackend(xp)
-    return XPBackend(xp)
+    """The kernel set for namespace ``xp`` (registry entry ``multigrid.kernels``: Numba for
+    NumPy, CUDA kernels for CuPy, the generic array-API kernels otherwise)."""
+    return backend_for(xp).kernel("multigrid.kernels")(xp)

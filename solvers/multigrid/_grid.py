@@ -15,7 +15,8 @@ import operator
 
 import numpy as np
 
-from .._array_api import device, is_numpy_namespace
+from .._array_api import device
+from .._backend import backend_for
 
 __all__ = ["Layout", "validate_grid_shape", "pad_interior", "to_padded", "from_padded"]
 
@@ -82,17 +83,23 @@ def pad_interior(xp, x, layout):
 
 def to_padded(xp, x, layout):
     """Padded copy of a flat or grid-shaped array ``x``."""
-    x = xp.reshape(x, layout.n3)
-    if is_numpy_namespace(xp):
-        out = np.zeros(layout.padded, dtype=x.dtype)
-        out[layout.interior] = x
-        return out
-    return pad_interior(xp, x, layout)
+    return backend_for(xp).kernel("multigrid.to_padded")(xp, xp.reshape(x, layout.n3), layout)
+
+
+def _to_padded_numpy(xp, x, layout):
+    out = np.zeros(layout.padded, dtype=x.dtype)
+    out[layout.interior] = x
+    return out
 
 
 def from_padded(xp, u, layout, shape):
     """Interior of the padded array ``u`` reshaped to ``shape`` (a copy)."""
-    x = u[layout.interior]
-    if is_numpy_namespace(xp):
-        return np.ascontiguousarray(x).reshape(shape)
+    return backend_for(xp).kernel("multigrid.from_padded")(xp, u[layout.interior], shape)
+
+
+def _from_padded_numpy(xp, x, shape):
+    return np.ascontiguousarray(x).reshape(shape)
+
+
+def _from_padded_generic(xp, x, shape):
     return xp.reshape(x, shape)

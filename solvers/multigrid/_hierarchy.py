@@ -8,7 +8,8 @@ import numbers
 import numpy as np
 from scipy.optimize import OptimizeResult
 
-from .._array_api import from_numpy, is_numpy_namespace
+from .._array_api import from_numpy
+from .._backend import backend_for
 from ._grid import from_padded, to_padded
 from ._interpolation import operator_interpolation_weights
 from ._smoothers import make_smoother
@@ -49,10 +50,7 @@ class _Context:
                         for lev in ml.levels]
         coarse = ml.levels[-1].A
         inverse = np.linalg.inv(coarse.tosparse().toarray())
-        if is_numpy_namespace(xp):
-            self.coarse_inverse = inverse.astype(dtype)
-        else:
-            self.coarse_inverse = xp.astype(from_numpy(inverse, xp, like=like), dtype)
+        self.coarse_inverse = xp.astype(from_numpy(inverse, xp, like=like), dtype)
 
     def coarse_solve(self, f):
         xp, layout = self.xp, self.bound[-1].layout
@@ -429,8 +427,6 @@ class GeometricMultigrid:
         >>> info
         0
         """
-        from ..linalg._linear_operator import make_linear_operator
-
         self._check_cycle(cycle, "cg" if symmetric else None)
         A = self.levels[0].A
         if xp is None:
@@ -438,7 +434,8 @@ class GeometricMultigrid:
         like = A._coef
         ctx = self._context(xp, A.dtype, like)
         apply = self._preconditioner(ctx, cycle, symmetric)
-        return make_linear_operator(xp, A.shape, A.dtype, apply, apply if symmetric else None)
+        return backend_for(xp).linear_operator(A.shape, A.dtype, apply,
+                                               apply if symmetric else None)
 
     # -- reporting -----------------------------------------------------------------------
     def operator_complexity(self):

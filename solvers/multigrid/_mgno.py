@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .._array_api import array_namespace, is_numpy_namespace, to_numpy
+from .._array_api import array_namespace, from_numpy, to_numpy
 from .._progress import progress_bar
 from .._result import CALLBACK, FINISHED, MAX_TIME, NONFINITE, call_callback, make_result
 from ..optimize import Adam
@@ -419,7 +419,7 @@ class MgNO:
         out = np.concatenate(outs) * self.output_scale_[1]
         if self.out_channels == 1 and np.ndim(f) == x.ndim - 1:  # no second host copy of f
             out = out[:, 0]
-        return out if is_numpy_namespace(xp_in) else xp_in.asarray(out)
+        return from_numpy(out, xp_in)
 
     def score(self, f, u):
         """Mean relative L2 error of :meth:`predict` against ``u``."""

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .._array_api import array_namespace, from_numpy, is_numpy_namespace, to_numpy
+from .._array_api import array_namespace, from_numpy, same_namespace, to_numpy
 from ._grid import validate_grid_shape
 from . import _stencil_conv as sc
 
@@ -321,8 +321,8 @@ class MultigridOperator:
         if name in self._cache:
             return self._cache[name]
         params = self._params
-        if self._xp is not xp and not (is_numpy_namespace(xp) and is_numpy_namespace(self._xp)):
-            if not is_numpy_namespace(self._xp):
+        if not same_namespace(xp, self._xp):
+            if not isinstance(params, np.ndarray):   # only host parameters move
                 raise TypeError("the operator's parameters and the input come from different "
                                 "array libraries")
             params = from_numpy(np.asarray(params), xp)
@@ -354,7 +354,8 @@ class MultigridOperator:
         if batch.shape[1] != channels:
             raise ValueError(f"`{name}` must have {channels} channels, got shape {tuple(x.shape)}")
         if not xp.isdtype(batch.dtype, "real floating"):
-            batch = xp.astype(batch, self.dtype if is_numpy_namespace(xp) else xp.float64)
+            # the operator's dtype where its parameters live in the input's library
+            batch = xp.astype(batch, self.dtype if same_namespace(xp, self._xp) else xp.float64)
         return xp, batch, lead
 
     @staticmethod

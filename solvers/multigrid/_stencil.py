@@ -7,8 +7,8 @@ import numbers
 
 import numpy as np
 
-from .._array_api import (array_namespace, as_float_array, device, from_numpy,
-                          is_numpy_namespace, to_numpy)
+from .._array_api import array_namespace, as_float_array, device, from_numpy, to_numpy
+from .._backend import backend_for
 from ._backends import BoundStencil, get_backend
 from ._grid import Layout, from_padded, to_padded, validate_grid_shape
 
@@ -236,15 +236,13 @@ class StencilOperator:
         """Dense matrix (small grids only), in namespace ``xp`` (default: the operator's)."""
         dense = self.tosparse().toarray()
         xp = xp or self._xp
-        return dense if xp is None or is_numpy_namespace(xp) else from_numpy(dense, xp,
-                                                                              like=self._coef)
+        return dense if xp is None else from_numpy(dense, xp, like=self._coef)
 
     def aslinearoperator(self):
         """A ``LinearOperator`` (SciPy's for NumPy, cupyx's for CuPy) acting on flat vectors."""
-        from ..linalg._linear_operator import make_linear_operator
-
         xp = self._xp if self._xp is not None else array_namespace(np.zeros(1))
-        return make_linear_operator(xp, self.shape, self.dtype, self.matvec, self.rmatvec)
+        return backend_for(xp).linear_operator(self.shape, self.dtype, self.matvec,
+                                               self.rmatvec)
 
     def __repr__(self):
         kind = "constant" if self.is_constant else "variable"
@@ -503,7 +501,8 @@ def galerkin_operator(A, weights=None):
         return StencilOperator._from_parts(coarse, offsets, const=rows[keep].copy())
     coef_c = np.ascontiguousarray(rows[keep])
     xp = A._xp
-    if xp is None or is_numpy_namespace(xp):
-        return StencilOperator._from_parts(coarse, offsets, coef=coef_c)
-    coef_c = xp.astype(from_numpy(coef_c, xp, like=A._coef), A._coef.dtype)
+    if xp is not None:   # in the fine operator's library, device and dtype
+        coef_c = from_numpy(coef_c, xp, like=A._coef)
+        if coef_c.dtype != A._coef.dtype:
+            coef_c = xp.astype(coef_c, A._coef.dtype)
     return StencilOperator._from_parts(coarse, offsets, coef=coef_c)

@@ -26,7 +26,8 @@ import itertools
 
 import numpy as np
 
-from .._array_api import device, is_numpy_namespace
+from .._array_api import device
+from .._backend import backend_for
 
 __all__ = ["offsets", "conv", "conv_adjoint", "conv_weight_grad", "restrict", "prolong",
            "restrict_weight_grad", "coarse_shape", "flip_transpose"]
@@ -139,8 +140,14 @@ def _conv_weight_grad_numpy(x, g, d, periodic, w_shape):
 
 def conv(xp, w, x, d, periodic):
     """Same-grid stencil convolution ``out[b, o] = sum_c w[o, c] * x[b, c]``."""
-    if is_numpy_namespace(xp):
-        return _conv_numpy(w, x, d, periodic)
+    return backend_for(xp).kernel("mgno.conv")(xp, w, x, d, periodic)
+
+
+def _conv_numpy_kernel(xp, w, x, d, periodic):
+    return _conv_numpy(w, x, d, periodic)
+
+
+def _conv_generic(xp, w, x, d, periodic):
     cols, grid = _columns(xp, x, d, periodic, 1)
     return _apply(xp, w, cols, grid)
 
@@ -152,8 +159,14 @@ def conv_adjoint(xp, w, g, d, periodic):
 
 def conv_weight_grad(xp, x, g, d, periodic, w_shape):
     """Gradient of ``<g, conv(w, x)>`` with respect to ``w``."""
-    if is_numpy_namespace(xp):
-        return _conv_weight_grad_numpy(x, g, d, periodic, w_shape)
+    return backend_for(xp).kernel("mgno.conv_weight_grad")(xp, x, g, d, periodic, w_shape)
+
+
+def _conv_weight_grad_numpy_kernel(xp, x, g, d, periodic, w_shape):
+    return _conv_weight_grad_numpy(x, g, d, periodic, w_shape)
+
+
+def _conv_weight_grad_generic(xp, x, g, d, periodic, w_shape):
     cols, _ = _columns(xp, x, d, periodic, 1)
     return _weight_grad(xp, cols, g, w_shape)
 
@@ -190,9 +203,14 @@ def _zero_insert(xp, y, d, periodic, fine_shape):
 
 def prolong(xp, w, y, d, periodic, fine_shape):
     """Transpose of :func:`restrict` with weights ``w`` applied to coarse ``y``."""
-    fine_shape = tuple(fine_shape)
-    if not is_numpy_namespace(xp):
-        return conv_adjoint(xp, w, _zero_insert(xp, y, d, periodic, fine_shape), d, periodic)
+    return backend_for(xp).kernel("mgno.prolong")(xp, w, y, d, periodic, tuple(fine_shape))
+
+
+def _prolong_generic(xp, w, y, d, periodic, fine_shape):
+    return conv_adjoint(xp, w, _zero_insert(xp, y, d, periodic, fine_shape), d, periodic)
+
+
+def _prolong_numpy(xp, w, y, d, periodic, fine_shape):
     b, o, c, k = y.shape[0], w.shape[0], w.shape[1], w.shape[2]
     wt = np.ascontiguousarray(np.reshape(w, (o, c * k)).T)
     t = np.matmul(wt, np.reshape(y, (b, o, -1))).reshape((b, c, k) + y.shape[2:])
