@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 
-from scipy.optimize import OptimizeResult
-
 from .._array_api import array_namespace, as_float_array, is_numpy_namespace
+from .._result import NONFINITE, make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
     RandomSource,
@@ -142,9 +141,10 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     res : scipy.optimize.OptimizeResult
         ``x``, ``u`` (final inner estimate; for SOX the per-group table), ``v`` (final gradient
         estimate), ``fun`` (``outer(u)`` or NaN), ``nit``, ``n_samples`` (samples drawn),
-        ``n_inner_calls``, ``success``, ``status`` (0 ran ``maxiter`` steps, 1 ``gtol`` met,
-        2 ``gtol`` not met, 3 non-finite value, 99 callback stop), ``message`` and, when asked,
-        ``history``.
+        ``n_inner_calls``, ``success``, ``status`` (the library's table,
+        :mod:`solvers._result`: 6 ran ``maxiter`` steps without ``gtol``, 0 ``gtol`` met,
+        1 ``maxiter`` reached with ``gtol`` not met, 3 non-finite value, 99 callback stop),
+        ``message`` and, when asked, ``history``.
 
     Raises
     ------
@@ -206,11 +206,10 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     status, nit = iterate(one_step, maxiter, numpy_errors=is_numpy_namespace(xp),
                           callback=callback, gtol=gtol, progress=progress,
                           desc=f"compositional ({method})")
-    fun = float(outer(state.u)) if (outer is not None and status != 3) else math.nan
-    res = OptimizeResult(x=state.x, u=state.u, v=state.v, fun=fun, nit=nit,
-                         n_samples=state.n_samples, n_inner_calls=state.n_inner_calls,
-                         status=status, success=status in (0, 1),
-                         message=STATUS_MESSAGES[status], method=method)
+    fun = float(outer(state.u)) if (outer is not None and status != NONFINITE) else math.nan
+    res = make_result(status, STATUS_MESSAGES[status], x=state.x, u=state.u, v=state.v,
+                      fun=fun, nit=nit, n_samples=state.n_samples,
+                      n_inner_calls=state.n_inner_calls, method=method)
     if history is not None:
         res.history = history
     return res

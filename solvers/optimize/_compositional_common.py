@@ -11,10 +11,10 @@ import math
 import numbers
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._array_api import from_numpy, is_cupy_namespace, is_numpy_namespace
 from .._progress import progress_bar
+from .._result import CALLBACK, CONVERGED, FINISHED, MAXITER, NONFINITE, call_callback
 
 __all__ = [
     "RandomSource",
@@ -22,18 +22,20 @@ __all__ = [
     "check_positive_int",
     "logsumexp",
     "scatter_rows",
-    "call_callback",
     "iterate",
     "STATUS_MESSAGES",
 ]
 
-#: Status codes shared by ``minimize_compositional`` and ``fit_unnormalized``.
+#: Messages of ``minimize_compositional`` and ``fit_unnormalized`` for the codes of the
+#: library's status table (:data:`solvers._result.STATUS`).
 STATUS_MESSAGES = {
-    0: "Finished: ran the requested number of iterations.",
-    1: "Converged: the gradient estimate fell below `gtol`.",
-    2: "Maximum number of iterations reached before the gradient estimate fell below `gtol`.",
-    3: "Stopped: a non-finite value (overflow or NaN) appeared in the iterate or the estimates.",
-    99: "`callback` raised `StopIteration`.",
+    FINISHED: "Finished: ran the requested number of iterations.",
+    CONVERGED: "Converged: the gradient estimate fell below `gtol`.",
+    MAXITER: "Maximum number of iterations reached before the gradient estimate fell below "
+             "`gtol`.",
+    NONFINITE: "Stopped: a non-finite value (overflow or NaN) appeared in the iterate or the "
+               "estimates.",
+    CALLBACK: "`callback` raised `StopIteration`.",
 }
 
 
@@ -148,17 +150,6 @@ def scatter_rows(xp, U, idx, rows):
     return U * keep[:, None] + onehot.T @ rows
 
 
-def call_callback(callback, **fields):
-    """Call ``callback(OptimizeResult(**fields))``; True when it asks to stop."""
-    if callback is None:
-        return False
-    try:
-        callback(OptimizeResult(**fields))
-    except StopIteration:
-        return True
-    return False
-
-
 class _NoBar:
     def update(self, n=1):
         pass
@@ -175,11 +166,12 @@ def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
     ``step(t) -> (v_norm, finite, fields)`` does iteration ``t`` (1-based) and returns the norm
     of the gradient estimate, whether everything stayed finite, and the fields handed to
     ``callback``. Returns ``(status, nit)`` with the codes of :data:`STATUS_MESSAGES`; NumPy
-    floating-point warnings are silenced when ``numpy_errors`` (overflow becomes status 3).
+    floating-point warnings are silenced when ``numpy_errors`` (overflow becomes status 3,
+    NONFINITE).
     """
     bar = progress_bar(progress, maxiter, desc, leave=False) or _NoBar()
     errors = np.errstate(all="ignore") if numpy_errors else contextlib.nullcontext()
-    status, nit = (2 if gtol is not None else 0), 0
+    status, nit = (MAXITER if gtol is not None else FINISHED), 0
     try:
         with errors:
             for t in range(1, maxiter + 1):
@@ -187,13 +179,13 @@ def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
                 nit = t
                 bar.update()
                 if not finite:
-                    status = 3
+                    status = NONFINITE
                     break
                 if call_callback(callback, **fields):
-                    status = 99
+                    status = CALLBACK
                     break
                 if gtol is not None and v_norm <= gtol:
-                    status = 1
+                    status = CONVERGED
                     break
     finally:
         bar.close()

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import math
 
-from scipy.optimize import OptimizeResult
-
 from .._array_api import array_namespace, as_float_array, is_numpy_namespace
+from .._result import make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
     RandomSource,
@@ -177,8 +176,9 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
         ``nit``, ``n_data_samples``, ``n_noise_samples``, ``noise`` (final, adapted noise),
         ``history`` with per-step lists ``objective``, ``ess`` (effective sample size of the
         importance weights, NaN for NCE), ``log_normalizer`` and ``theta``; ``success``,
-        ``status`` (0 ran ``maxiter`` steps, 1 ``gtol`` met, 2 not met, 3 non-finite value
-        such as an overflow, 99 callback stop) and ``message``.
+        ``status`` (the library's table, :mod:`solvers._result`: 6 ran ``maxiter`` steps
+        without ``gtol``, 0 ``gtol`` met, 1 ``maxiter`` reached with ``gtol`` not met,
+        3 non-finite value such as an overflow, 99 callback stop) and ``message``.
 
     Raises
     ------
@@ -215,7 +215,7 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
     >>> res = fit_unnormalized(model, None, np.zeros(1), x, noise=GaussianNoise(np.zeros(1)),
     ...                        maxiter=200, rng=0)
     >>> bool(abs(res.theta[0] - x.mean()) < 0.1), res.status
-    (True, 0)
+    (True, 6)
     """
     adapt_rate_checked = None
     if adapt_noise:
@@ -254,12 +254,12 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
                           callback=callback, gtol=gtol, progress=progress,
                           desc=f"fit_unnormalized ({method})")
     theta_out, log_z = run.public_theta()
-    return OptimizeResult(
+    return make_result(
+        status, STATUS_MESSAGES[status],
         x=theta_out, theta=theta_out, log_normalizer=log_z,
         fun=history["objective"][-1] if history["objective"] else math.nan, nit=nit,
         n_data_samples=run.n_data, n_noise_samples=run.n_noise, noise=run.noise,
-        history=history, status=status, success=status in (0, 1),
-        message=STATUS_MESSAGES[status], method=method)
+        history=history, method=method)
 
 
 class _Run:
