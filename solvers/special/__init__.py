@@ -8,6 +8,7 @@ All three broadcast like ufuncs over arrays of any array-API library (NumPy via
 Numba kernels, CuPy via an ElementwiseKernel, others via a generic path).
 """
 
+from . import _register  # noqa: F401  (kernels into the backend registry)
 from ._logbessel import iv_ratio, log_iv, log_kv
 
 __all__ = ["log_iv", "log_kv", "iv_ratio"]

@@ -1,16 +1,17 @@
 """Public log-Bessel functions: ``log_iv``, ``log_kv``, ``iv_ratio``.
 
-Dispatch (``solvers._array_api``): NumPy inputs go to Numba ``@vectorize``
-kernels (``_logbessel_numba``), CuPy inputs to a CuPy ``ElementwiseKernel``
-(``_logbessel_cupy``, imported lazily), anything else to the generic
-array-API path (``_logbessel_generic``).
+Dispatch (the backend layer's kernel registry, entries in ``_register``): NumPy
+inputs go to Numba ``@vectorize`` kernels (``_logbessel_numba``), CuPy inputs to a
+CuPy ``ElementwiseKernel`` (``_logbessel_cupy``, imported lazily), anything else
+to the generic array-API path (``_logbessel_generic``).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._array_api import array_namespace, is_cupy_namespace, is_numpy_namespace
+from .._array_api import array_namespace
+from .._backend import backend_for
 
 __all__ = ["log_iv", "log_kv", "iv_ratio"]
 
@@ -45,24 +46,7 @@ def _finish(xp, out, out_dtype):
 
 def _dispatch(name, v, x, **kwargs):
     xp, v64, x64, out_dtype = _validate(v, x)
-    if is_numpy_namespace(xp):
-        from . import _logbessel_numba as nb
-
-        ufunc = {
-            "log_iv": nb.log_iv_ufunc,
-            "log_kv": nb.log_kv_ufunc,
-            "iv_ratio": nb.iv_ratio_c_ufunc if kwargs.get("complement") else nb.iv_ratio_ufunc,
-        }[name]
-        with np.errstate(all="ignore"):
-            out = np.asarray(ufunc(np.asarray(v64), np.asarray(x64)))
-    elif is_cupy_namespace(xp):
-        from . import _logbessel_cupy
-
-        out = _logbessel_cupy.evaluate(name, v64, x64, **kwargs)
-    else:
-        from . import _logbessel_generic as generic
-
-        out = getattr(generic, name)(xp, v64, x64, **kwargs)
+    out = backend_for(xp).kernel("special." + name)(xp, v64, x64, **kwargs)
     return _finish(xp, out, out_dtype)
 
 

@@ -14,7 +14,7 @@ import math
 from ._coefficients import (
     DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
 )
-from ._logbessel_numba import _MAX_PERRON, _MAX_SERIES, _MAX_STEED
+from . import _constants as C
 
 
 def _c_array(name, rows):
@@ -31,16 +31,15 @@ __device__ inline double slv_inf() { return __longlong_as_double(0x7ff0000000000
 __device__ inline double slv_nan() { return __longlong_as_double(0x7ff8000000000000LL); }
 
 __device__ int slv_region(double v, double x) {
-    if (x > 1400.0 && v < 3.05) return 1;
-    if (v > 3.1 && v * v < 0.002 * x && 0.6229 * log(x) - 3.2318 > log(v)) return 1;
-    if (x > 30.0 && v < 15.3919) return 2;
-    if (x > 59.6925 && v > 0.0 && v * v < 2.0 * x && 0.5113 * log(x) + 0.7939 > log(v))
-        return 2;
-    if ((x > 274.2377 && v > 0.3) || v > 163.6993) return 3;
-    if ((x > 84.4153 && v > 0.46) || v > 56.9971) return 4;
-    if ((x > 35.9074 && v > 0.6) || v > 20.1534) return 5;
-    if ((x > 19.6931 && v > 0.7) || v > 12.6964) return 6;
-    return 0;
+    if (x > SLV_H3_X && v < SLV_H3_V) return SLV_HANKEL3;
+    if (v > SLV_H3_V2 && v * v < SLV_H3_C * x && SLV_H3_A * log(x) + SLV_H3_B > log(v))
+        return SLV_HANKEL3;
+    if (x > SLV_H20_X && v < SLV_H20_V) return SLV_HANKEL20;
+    if (x > SLV_H20_X2 && v > 0.0 && v * v < SLV_H20_C * x
+        && SLV_H20_A * log(x) + SLV_H20_B > log(v))
+        return SLV_HANKEL20;
+SLV_DEBYE_ROWS
+    return SLV_SMALL;
 }
 
 __device__ double slv_hankel(double v, double x, int nterms, double sign) {
@@ -307,22 +306,31 @@ _OPERATIONS = {
 
 
 def preamble():
-    """The CUDA source shared by the kernels (also used by the tests to check the text)."""
-    from . import _logbessel_numba as nb
+    """The CUDA source shared by the kernels (also used by the tests to check the text).
 
-    constants = {"EPS": nb._EPS, "PI": math.pi, "LOG_2_PI": nb._LOG_2_PI,
-                 "SQRT_2PI": nb._SQRT_2PI, "SQRT_PI_2": nb._SQRT_PI_2, "SPLIT": nb._SPLIT,
-                 "TEMME_MAX_X": nb._TEMME_MAX_X, "ETA_Z0_HI": ETA_Z0_HI, "ETA_Z0_LO": ETA_Z0_LO,
+    Constants, the branch table and the coefficient tables are generated from ``_constants``
+    and ``_coefficients``; the device functions are transcribed from ``_logbessel_numba``
+    and checked against it bit for bit (``tests/special/test_logbessel_paths.py``).
+    """
+    constants = {"EPS": C.EPS, "PI": math.pi, "LOG_2_PI": C.LOG_2_PI,
+                 "SQRT_2PI": C.SQRT_2PI, "SQRT_PI_2": C.SQRT_PI_2, "SPLIT": C.SPLIT,
+                 "TEMME_MAX_X": C.TEMME_MAX_X, "ETA_Z0_HI": ETA_Z0_HI, "ETA_Z0_LO": ETA_Z0_LO,
                  "ETA_TAYLOR_RADIUS": ETA_TAYLOR_RADIUS}
+    # the branch table's thresholds (see ``_constants``)
+    constants.update({k: getattr(C, k) for k in dir(C) if k.startswith(("H3_", "H20_"))})
     header = "".join(f"#define SLV_{k} ({float(c)!r})\n" for k, c in constants.items())
+    codes = ("SMALL", "HANKEL3", "HANKEL20", "DEBYE4", "DEBYE6", "DEBYE9", "DEBYE13")
+    header += "".join(f"#define SLV_{k} {getattr(C, k)}\n" for k in codes)
     header += (
-        f"#define SLV_MAX_SERIES {_MAX_SERIES}\n#define SLV_MAX_STEED {_MAX_STEED}\n"
-        f"#define SLV_MAX_PERRON {_MAX_PERRON}\n#define SLV_N_RG {len(RGAMMA_TAYLOR)}\n"
+        f"#define SLV_MAX_SERIES {C.MAX_SERIES}\n#define SLV_MAX_STEED {C.MAX_STEED}\n"
+        f"#define SLV_MAX_PERRON {C.MAX_PERRON}\n#define SLV_N_RG {len(RGAMMA_TAYLOR)}\n"
         f"#define SLV_N_ETA {len(ETA_TAYLOR)}\n"
     )
+    debye_rows = "".join(f"    if ((x > {X!r} && v > {V!r}) || v > {W!r}) return {code};\n"
+                         for code, X, V, W in C.DEBYE_ROWS)
     return (header + _c_array("SLV_DEBYE_U", DEBYE_U) + _c_array("SLV_RGAMMA", RGAMMA_TAYLOR)
-            + _c_array("SLV_ETA", ETA_TAYLOR) + _c_array("SLV_INV_K", nb._INV_K.tolist())
-            + _DEVICE_CODE)
+            + _c_array("SLV_ETA", ETA_TAYLOR) + _c_array("SLV_INV_K", list(C.INV_K))
+            + _DEVICE_CODE.replace("SLV_DEBYE_ROWS\n", debye_rows))
 
 
 @functools.lru_cache(maxsize=None)
@@ -341,3 +349,16 @@ def evaluate(name, v, x, complement=False):
 
     kernel = _kernel(name, bool(complement))
     return kernel(cp.asarray(v), cp.asarray(x))
+
+
+# ``special.<name>`` kernels of the backend layer: ``(xp, v, x) -> out`` on broadcast float64
+def log_iv(xp, v, x):
+    return evaluate("log_iv", v, x)
+
+
+def log_kv(xp, v, x):
+    return evaluate("log_kv", v, x)
+
+
+def iv_ratio(xp, v, x, complement=False):
+    return evaluate("iv_ratio", v, x, complement=complement)

@@ -15,6 +15,8 @@ import math
 from ._coefficients import (
     DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
 )
+from ._constants import DEBYE_ROWS, H3_A, H3_B, H3_C, H3_V, H3_V2, H3_X
+from ._constants import H20_A, H20_B, H20_C, H20_V, H20_X, H20_X2
 from ._logbessel_numba import (
     SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13, _DEBYE_TERMS, _EPS,
     _INV_K, _LOG_2_PI, _MAX_SERIES, _MAX_STEED, _MAX_PERRON, _SQRT_2PI, _SQRT_PI_2,
@@ -40,15 +42,11 @@ def _region(xp, v, x):
     lx = xp.log(x)
     lv = xp.log(xp.where(v > 0.0, v, _TINY))
     conds = [
-        (HANKEL3, ((x > 1400.0) & (v < 3.05))
-         | ((0.6229 * lx - 3.2318 > lv) & (v > 3.1) & (v * v < 0.002 * x))),
-        (HANKEL20, ((x > 30.0) & (v < 15.3919))
-         | ((0.5113 * lx + 0.7939 > lv) & (x > 59.6925) & (v * v < 2.0 * x))),
-        (DEBYE4, ((x > 274.2377) & (v > 0.3)) | (v > 163.6993)),
-        (DEBYE6, ((x > 84.4153) & (v > 0.46)) | (v > 56.9971)),
-        (DEBYE9, ((x > 35.9074) & (v > 0.6)) | (v > 20.1534)),
-        (DEBYE13, ((x > 19.6931) & (v > 0.7)) | (v > 12.6964)),
-    ]
+        (HANKEL3, ((x > H3_X) & (v < H3_V))
+         | ((H3_A * lx + H3_B > lv) & (v > H3_V2) & (v * v < H3_C * x))),
+        (HANKEL20, ((x > H20_X) & (v < H20_V))
+         | ((H20_A * lx + H20_B > lv) & (x > H20_X2) & (v * v < H20_C * x))),
+    ] + [(code, ((x > X) & (v > V)) | (v > W)) for code, X, V, W in DEBYE_ROWS]
     reg = xp.full(x.shape, SMALL, dtype=xp.int32)
     for code, cond in reversed(conds):
         reg = xp.where(cond, xp.asarray(code, dtype=xp.int32), reg)

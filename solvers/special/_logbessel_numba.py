@@ -30,27 +30,23 @@ from numba import njit, vectorize
 from ._coefficients import (
     DEBYE_U, ETA_TAYLOR, ETA_TAYLOR_RADIUS, ETA_Z0_HI, ETA_Z0_LO, RGAMMA_TAYLOR,
 )
+from ._constants import (
+    D4_V, D4_W, D4_X, D6_V, D6_W, D6_X, D9_V, D9_W, D9_X, D13_V, D13_W, D13_X,
+    DEBYE4, DEBYE6, DEBYE9, DEBYE13, DEBYE_TERMS, EPS, H3_A, H3_B, H3_C, H3_V, H3_V2, H3_X,
+    H20_A, H20_B, H20_C, H20_V, H20_X, H20_X2, HANKEL3, HANKEL20, INV_K, LOG_2_PI, MAX_PERRON,
+    MAX_SERIES, MAX_STEED, SMALL, SPLIT, SQRT_2PI, SQRT_PI_2, TEMME_MAX_X,
+)
 
 _U = np.array(DEBYE_U, dtype=np.float64)
 _RG = np.array(RGAMMA_TAYLOR, dtype=np.float64)
 _N_RG = _RG.shape[0]
 _ETA = np.array(ETA_TAYLOR, dtype=np.float64)
 _N_ETA = _ETA.shape[0]
-_SQRT_2PI = math.sqrt(2.0 * math.pi)
-_SQRT_PI_2 = math.sqrt(0.5 * math.pi)
-_SPLIT = 134217729.0  # 2^27 + 1, Dekker's splitting constant
-_INV_K = np.array([0.0] + [1.0 / k for k in range(1, 21)])  # 1/k for the Hankel terms
-
-_LOG_2_PI = math.log(2.0 / math.pi)
-_EPS = 2.220446049250313e-16
-_MAX_SERIES = 200
-_MAX_STEED = 500
-_MAX_PERRON = 1000
-_TEMME_MAX_X = 2.0  # Temme for x <= this (error <= 1.9e-15 there), Steed's CF2 above
-
-# region codes (priority order of the branch table)
-SMALL, HANKEL3, HANKEL20, DEBYE4, DEBYE6, DEBYE9, DEBYE13 = 0, 1, 2, 3, 4, 5, 6
-_DEBYE_TERMS = (0, 0, 0, 4, 6, 9, 13)
+_INV_K = np.array(INV_K)  # 1/k for the Hankel terms
+# every other constant and the branch table's thresholds: ``_constants`` (the one source)
+_SQRT_2PI, _SQRT_PI_2, _SPLIT, _LOG_2_PI, _EPS = SQRT_2PI, SQRT_PI_2, SPLIT, LOG_2_PI, EPS
+_MAX_SERIES, _MAX_STEED, _MAX_PERRON = MAX_SERIES, MAX_STEED, MAX_PERRON
+_TEMME_MAX_X, _DEBYE_TERMS = TEMME_MAX_X, DEBYE_TERMS
 
 
 @njit(cache=True, error_model="numpy")
@@ -60,22 +56,22 @@ def _region(v, x):
     The cheap comparisons of each clause come first, so the logarithms are
     only taken for points near the large-argument boundary curves.
     """
-    if x > 1400.0 and v < 3.05:
+    if x > H3_X and v < H3_V:
         return HANKEL3
-    if v > 3.1 and v * v < 0.002 * x and 0.6229 * math.log(x) - 3.2318 > math.log(v):
+    if v > H3_V2 and v * v < H3_C * x and H3_A * math.log(x) + H3_B > math.log(v):
         return HANKEL3
-    if x > 30.0 and v < 15.3919:
+    if x > H20_X and v < H20_V:
         return HANKEL20
-    if (x > 59.6925 and v > 0.0 and v * v < 2.0 * x
-            and 0.5113 * math.log(x) + 0.7939 > math.log(v)):
+    if (x > H20_X2 and v > 0.0 and v * v < H20_C * x
+            and H20_A * math.log(x) + H20_B > math.log(v)):
         return HANKEL20
-    if (x > 274.2377 and v > 0.3) or v > 163.6993:
+    if (x > D4_X and v > D4_V) or v > D4_W:
         return DEBYE4
-    if (x > 84.4153 and v > 0.46) or v > 56.9971:
+    if (x > D6_X and v > D6_V) or v > D6_W:
         return DEBYE6
-    if (x > 35.9074 and v > 0.6) or v > 20.1534:
+    if (x > D9_X and v > D9_V) or v > D9_W:
         return DEBYE9
-    if (x > 19.6931 and v > 0.7) or v > 12.6964:
+    if (x > D13_X and v > D13_V) or v > D13_W:
         return DEBYE13
     return SMALL
 
@@ -451,3 +447,24 @@ def iv_ratio_ufunc(v, x):
 @vectorize(["float64(float64, float64)"], nopython=True, cache=True)
 def iv_ratio_c_ufunc(v, x):
     return iv_ratio_scalar(v, x, True)
+
+
+# --------------------------------------------------------------------------- registry entries
+# ``special.<name>`` kernels of the backend layer: ``(xp, v, x) -> out`` on broadcast float64
+
+
+def _apply(ufunc, v, x):
+    with np.errstate(all="ignore"):
+        return np.asarray(ufunc(np.asarray(v), np.asarray(x)))
+
+
+def log_iv(xp, v, x):
+    return _apply(log_iv_ufunc, v, x)
+
+
+def log_kv(xp, v, x):
+    return _apply(log_kv_ufunc, v, x)
+
+
+def iv_ratio(xp, v, x, complement=False):
+    return _apply(iv_ratio_c_ufunc if complement else iv_ratio_ufunc, v, x)

@@ -1,0 +1,15 @@
+"""The log-Bessel kernels in the backend layer's registry (imported once by ``__init__``).
+
+Each kernel takes ``(xp, v, x)`` (``iv_ratio`` also ``complement=``) on broadcast float64
+arrays: Numba ufuncs for NumPy, a CuPy ElementwiseKernel (imported lazily), else the generic
+array-API path.
+"""
+
+from .._backend import register_kernel
+
+for _name in ("log_iv", "log_kv", "iv_ratio"):
+    register_kernel(f"special.{_name}",
+                    numpy=f"solvers.special._logbessel_numba:{_name}",
+                    cupy=f"solvers.special._logbessel_cupy:{_name}",
+                    generic=f"solvers.special._logbessel_generic:{_name}")
+del _name
