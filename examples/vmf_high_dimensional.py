@@ -43,7 +43,7 @@ def main():
     p, kappa = 8192, 5000.0
     mu = random_direction(p, rng)
     t0 = time.perf_counter()
-    x = vonmises_fisher(mu, kappa).rvs(args.n, random_state=rng)
+    x = vonmises_fisher(mu, kappa).rvs(args.n, rng=rng)
     t_rvs = time.perf_counter() - t0
     t0 = time.perf_counter()
     mu_hat, kappa_hat = vonmises_fisher.fit(x)
@@ -60,7 +60,7 @@ def main():
     ours, theirs = [], []
     for d in dims:
         k = d / 2
-        xd = vonmises_fisher(random_direction(d, rng), k).rvs(args.n, random_state=rng)
+        xd = vonmises_fisher(random_direction(d, rng), k).rvs(args.n, rng=rng)
         ours.append(vonmises_fisher.fit(xd)[1] / k)
         theirs.append(scipy_fit_kappa(xd) / k)
         print(f"  p = {d:5d}, kappa = {k:7g}: ours kappa_hat/kappa = {ours[-1]:.4f}, "
@@ -70,7 +70,7 @@ def main():
     k_true = np.array([2000.0, 3000.0, 4000.0, 6000.0, 8000.0])
     sizes = np.array([300, 400, 500, 600, 700]) * max(1, args.n // 2000)
     mus = np.stack([random_direction(p, rng) for _ in k_true])
-    xm = np.concatenate([vonmises_fisher(m, k).rvs(s, random_state=rng)
+    xm = np.concatenate([vonmises_fisher(m, k).rvs(s, rng=rng)
                          for m, k, s in zip(mus, k_true, sizes)])
     labels = np.repeat(np.arange(5), sizes)
     t0 = time.perf_counter()
@@ -79,10 +79,10 @@ def main():
     match = np.argmax(res.means @ mus.T, axis=0)
     from sklearn.metrics import adjusted_rand_score  # optional, only for the printout
 
-    print(f"mixture: n = {xm.shape[0]}, p = {p}, {res.n_iter} EM iterations in {t_em:.2f} s, "
+    print(f"mixture: n = {xm.shape[0]}, p = {p}, {res.nit} EM iterations in {t_em:.2f} s, "
           f"converged = {res.converged}, ARI = {adjusted_rand_score(labels, res.labels):.3f}")
     res_rand = fit_vmf_mixture(xm, 5, init="random", rng=2)
-    print(f"  from 5 random data points instead: {res_rand.n_iter} EM iterations, "
+    print(f"  from 5 random data points instead: {res_rand.nit} EM iterations, "
           f"ARI = {adjusted_rand_score(labels, res_rand.labels):.3f}, log-likelihood "
           f"{res_rand.log_likelihood:.6g} vs {res.log_likelihood:.6g} (k-means++)")
     for j in range(5):

@@ -30,13 +30,13 @@ class VMFRvs:
 
     def setup(self, p):
         self.dist = vonmises_fisher(_mu(p), p / 2)
-        self.dist.rvs(2, random_state=0)   # compile the kernels outside the timing
+        self.dist.rvs(2, rng=0)   # compile the kernels outside the timing
 
     def time_rvs(self, p):
-        self.dist.rvs(2000, random_state=1)
+        self.dist.rvs(2000, rng=1)
 
     def peakmem_rvs(self, p):
-        self.dist.rvs(2000, random_state=1)
+        self.dist.rvs(2000, rng=1)
 
 
 class VMFFit:
@@ -63,7 +63,7 @@ class VMFFitAccuracy:
 
     def setup(self, p):
         self.kappa = float(p)
-        self.x = vonmises_fisher(_mu(p), self.kappa).rvs(5000, random_state=2)
+        self.x = vonmises_fisher(_mu(p), self.kappa).rvs(5000, rng=2)
 
     def track_fit_kappa_rel_error(self, p):
         return abs(vonmises_fisher.fit(self.x)[1] / self.kappa - 1)
@@ -79,7 +79,7 @@ class VMFLogpdf:
 
     def setup(self, p):
         self.dist = vonmises_fisher(_mu(p), 10.0)
-        self.x = self.dist.rvs(100_000, random_state=3)
+        self.x = self.dist.rvs(100_000, rng=3)
         self.dist.logpdf(self.x[:2])
 
     def time_logpdf(self, p):
@@ -119,13 +119,13 @@ class VMFMixtureEM:
         rng = np.random.default_rng(4)
         mus = rng.standard_normal((k, p))
         self.mus = mus / np.linalg.norm(mus, axis=1, keepdims=True)
-        self.x = np.concatenate([vonmises_fisher(m, 100.0).rvs(n // k, random_state=rng)
+        self.x = np.concatenate([vonmises_fisher(m, 100.0).rvs(n // k, rng=rng)
                                  for m in self.mus])
         self.k = k
 
     def track_em_seconds_per_iteration(self, n):
         stamps = []
-        fit_vmf_mixture(self.x, self.k, init=self.mus, max_iter=5, tol=0.0,
+        fit_vmf_mixture(self.x, self.k, init=self.mus, maxiter=5, rtol=0.0,
                         callback=lambda r: stamps.append(time.perf_counter()))
         return (stamps[-1] - stamps[0]) / max(len(stamps) - 1, 1)
 

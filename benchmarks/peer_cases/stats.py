@@ -38,7 +38,7 @@ def _rvs_rows(quick):
     # p = 512: both sides run
     p, kappa = 512, 256.0
     mu = _mu(p)
-    ours_s, x1 = best_time(lambda: vonmises_fisher(mu, kappa).rvs(n, random_state=0),
+    ours_s, x1 = best_time(lambda: vonmises_fisher(mu, kappa).rvs(n, rng=0),
                            repeat=2 if quick else 3)
     peer_s, x2 = best_time(lambda: stats.vonmises_fisher(mu, kappa).rvs(n, random_state=0),
                            repeat=1 if quick else 2)
@@ -50,7 +50,7 @@ def _rvs_rows(quick):
         mu = _mu(p)
         kappa = p / 2
         dist = vonmises_fisher(mu, kappa)
-        ours_s, x = best_time(lambda: dist.rvs(n, random_state=1), repeat=1 if quick else 3)
+        ours_s, x = best_time(lambda: dist.rvs(n, rng=1), repeat=1 if quick else 3)
         err = _w_error(x, mu, p, kappa)
         del x
         yield Row(f"vMF rvs n={n}, p={p}, kappa=p/2", ours_s, SCIPY,
@@ -63,7 +63,7 @@ def _fit_rows(quick):
     cases.append((2048, 1000.0, 10_000 if quick else 100_000))
     for p, kappa, n in cases:
         mu = _mu(p)
-        x = vonmises_fisher(mu, kappa).rvs(n, random_state=2)
+        x = vonmises_fisher(mu, kappa).rvs(n, rng=2)
         ours_s, (_, k1) = best_time(lambda: vonmises_fisher.fit(x), repeat=3)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -78,7 +78,7 @@ def _logpdf_rows(quick):
     n = 20_000 if quick else 200_000
     for p, kappa in ((3, 10.0), (64, 50.0)):
         mu = _mu(p)
-        x = vonmises_fisher(mu, kappa).rvs(n, random_state=3)
+        x = vonmises_fisher(mu, kappa).rvs(n, rng=3)
         ours = vonmises_fisher(mu, kappa)
         peer = stats.vonmises_fisher(mu, kappa)
         ours_s, l1 = best_time(lambda: ours.logpdf(x), repeat=5)
@@ -97,12 +97,12 @@ def _mixture_rows(quick):
     rng = np.random.default_rng(4)
     mus = rng.standard_normal((k, p))
     mus /= np.linalg.norm(mus, axis=1, keepdims=True)
-    x = np.concatenate([vonmises_fisher(m, 100.0).rvs(n // k, random_state=rng) for m in mus])
+    x = np.concatenate([vonmises_fisher(m, 100.0).rvs(n // k, rng=rng) for m in mus])
     stamps = []
 
     def run():
         stamps.clear()
-        return fit_vmf_mixture(x, k, rng=0, max_iter=10, tol=0.0,
+        return fit_vmf_mixture(x, k, rng=0, maxiter=10, rtol=0.0,
                                callback=lambda r: stamps.append(time.perf_counter()))
 
     best = math.inf
@@ -112,7 +112,7 @@ def _mixture_rows(quick):
             best = min(best, (stamps[-1] - stamps[0]) / (len(stamps) - 1))
     yield Row(f"vMF mixture EM n={n}, p={p}, k={k}: seconds per iteration", best,
               "none (SciPy and scikit-learn have no vMF mixture)", float("nan"),
-              note=f"{res.n_iter} iterations, final log-likelihood {res.log_likelihood:.6g}")
+              note=f"{res.nit} iterations, final log-likelihood {res.log_likelihood:.6g}")
 
 
 def rows(quick):

@@ -127,7 +127,7 @@ def _logpdf(x, mu, kappa, log_c, xp):
     return out
 
 
-def _rvs(mu, kappa, size, random_state, xp):
+def _rvs(mu, kappa, size, rng, xp):
     p = mu.shape[0]
     if size is None:
         shape = ()
@@ -138,7 +138,7 @@ def _rvs(mu, kappa, size, random_state, xp):
     if any(s < 0 for s in shape):
         raise ValueError(f"`size` must be non-negative, got {size!r}")
     n = math.prod(shape)
-    x = sample_vmf(mu, kappa, n, random_state, xp)
+    x = sample_vmf(mu, kappa, n, rng, xp)
     return xp.reshape(x, shape + (p,))
 
 
@@ -174,9 +174,14 @@ class vonmises_fisher_frozen:
         out = self.logpdf(x)
         return np.exp(out) if is_numpy_namespace(self._xp) else self._xp.exp(out)
 
-    def rvs(self, size=None, random_state=None):
-        """Random unit vectors: shape ``(p,)`` for ``size=None``, else ``size + (p,)``."""
-        return _rvs(self.mu, self.kappa, size, random_state, self._xp)
+    def rvs(self, size=None, rng=None):
+        """Random unit vectors: shape ``(p,)`` for ``size=None``, else ``size + (p,)``.
+
+        ``rng`` is None, an int, a ``numpy.random.Generator`` (or ``RandomState``) or, for
+        CuPy ``mu``, a CuPy generator (SciPy's SPEC 7 keyword; SciPy's own
+        ``vonmises_fisher.rvs`` still calls it ``random_state``).
+        """
+        return _rvs(self.mu, self.kappa, size, rng, self._xp)
 
     def entropy(self):
         """Differential entropy ``-log C_p(kappa) - kappa A_p(kappa)``."""
@@ -197,7 +202,7 @@ class vonmises_fisher_gen:
     Density :math:`f(x) = C_p(\kappa) \exp(\kappa \mu^T x)`, ``mu`` a unit vector and
     ``kappa >= 0``. Call it to freeze: ``vonmises_fisher(mu, kappa)`` returns a
     :class:`vonmises_fisher_frozen` with ``logpdf(x)``, ``pdf(x)``,
-    ``rvs(size=None, random_state=None)``, ``entropy()``, ``mean()`` and
+    ``rvs(size=None, rng=None)``, ``entropy()``, ``mean()`` and
     ``mean_resultant_length()``. The same methods exist unfrozen with ``mu, kappa`` as extra
     arguments, as in :data:`scipy.stats.vonmises_fisher`, plus :meth:`fit`.
 
@@ -228,7 +233,7 @@ class vonmises_fisher_gen:
     >>> from solvers.stats import vonmises_fisher
     >>> mu = np.zeros(8192); mu[0] = 1.0
     >>> dist = vonmises_fisher(mu, 5000.0)
-    >>> x = dist.rvs(2000, random_state=0)
+    >>> x = dist.rvs(2000, rng=0)
     >>> x.shape
     (2000, 8192)
     >>> mu_hat, kappa_hat = vonmises_fisher.fit(x)
@@ -249,9 +254,9 @@ class vonmises_fisher_gen:
         """Density of vMF(mu, kappa) at the rows of ``x``."""
         return vonmises_fisher_frozen(mu, kappa).pdf(x)
 
-    def rvs(self, mu, kappa=1.0, size=None, random_state=None):
+    def rvs(self, mu, kappa=1.0, size=None, rng=None):
         """Random samples of vMF(mu, kappa); see :meth:`vonmises_fisher_frozen.rvs`."""
-        return vonmises_fisher_frozen(mu, kappa).rvs(size, random_state)
+        return vonmises_fisher_frozen(mu, kappa).rvs(size, rng)
 
     def entropy(self, mu, kappa=1.0):
         """Differential entropy of vMF(mu, kappa)."""

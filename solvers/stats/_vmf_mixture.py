@@ -6,9 +6,10 @@ import math
 import numbers
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from solvers._array_api import from_numpy, is_numpy_namespace, to_numpy
+from solvers._result import (CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback,
+                             make_result)
 
 from ._vmf_kappa import kappa_from_mean_resultant, log_normalizer
 from ._vmf_validation import as_data_matrix, check_row_norms, validate_weights
@@ -175,11 +176,11 @@ def _validate_init(init, k, p, xp):
     return means / norms[:, None]
 
 
-def _run_em(data, k, init, max_iter, tol, rng, callback):
+def _run_em(data, k, init, maxiter, rtol, rng, callback):
     weights, means, kappas = _initial_params(data, k, init, rng)
     history = []
     converged = False
-    status, message = 1, "maximum number of iterations reached"
+    status, message = MAXITER, None
     n_reseeded = 0
     it = 0
     while True:
@@ -187,28 +188,26 @@ def _run_em(data, k, init, max_iter, tol, rng, callback):
             log_w = np.log(weights)
         ll, gamma, ll_i = _e_step(data, means, kappas, log_w)
         history.append(ll)
-        if callback is not None:
-            inter = OptimizeResult(n_iter=it, log_likelihood=ll, weights=weights.copy(),
-                                   means=means, kappas=kappas.copy())
-            try:
-                callback(inter)
-            except StopIteration:
-                status, message = 2, "stopped by the callback"
-                break
-        if it > 0 and abs(ll - history[-2]) <= tol * max(abs(ll), 1.0):
+        if call_callback(
+                callback, nit=it, log_likelihood=ll, weights=weights.copy(), means=means,
+                kappas=kappas.copy()):
+            status, message = CALLBACK, None
+            break
+        if it > 0 and abs(ll - history[-2]) <= rtol * max(abs(ll), 1.0):
             converged = True
-            status, message = 0, "converged: relative change of the log-likelihood <= tol"
+            status, message = CONVERGED, "converged: relative change of the log-likelihood <= rtol"
             break
         if not math.isfinite(ll):
-            status, message = 3, "the log-likelihood is not finite"
+            status, message = NONFINITE, "the log-likelihood is not finite"
             break
-        if it >= max_iter:
+        if it >= maxiter:
             break
         weights, means, kappas, nr = _m_step(data, gamma, None, 1.0, ll_i)
         n_reseeded += nr
         it += 1
     xp = data.xp
-    return OptimizeResult(
+    return make_result(
+        status, message,
         weights=from_numpy(weights, xp, like=data.x),
         means=means,
         kappas=from_numpy(kappas, xp, like=data.x),
@@ -216,16 +215,13 @@ def _run_em(data, k, init, max_iter, tol, rng, callback):
         log_likelihood_history=np.asarray(history),
         responsibilities=gamma,
         labels=xp.argmax(gamma, axis=1),
-        n_iter=it,
+        nit=it,
         converged=converged,
-        success=converged,
-        status=status,
-        message=message,
         n_reseeded=n_reseeded,
     )
 
 
-def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=200, tol=1e-8,
+def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=200, rtol=1e-8,
                     n_init=1, rng=None, callback=None):
     r"""Fit a mixture of von Mises-Fisher distributions (movMF) by soft EM.
 
@@ -250,18 +246,18 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=
         probability proportional to weight times distance, the best of 16 by the k-means
         potential kept), ``k`` random data points, or given mean directions. The first
         M-step uses the hard assignment to these centres.
-    max_iter : int
+    maxiter : int
         Maximum number of EM iterations (M-steps).
-    tol : float
-        Stop when the log-likelihood changes by at most ``tol * max(|ll|, 1)``.
+    rtol : float
+        Stop when the log-likelihood changes by at most ``rtol * max(|ll|, 1)``.
     n_init : int
         Number of initializations; the result with the highest log-likelihood is returned.
     rng : None, int or numpy.random.Generator
         Randomness of the initialization.
     callback : callable, optional
-        ``callback(intermediate_result)`` after each E-step, with ``n_iter``,
+        ``callback(intermediate_result)`` after each E-step, with ``nit``,
         ``log_likelihood``, ``weights``, ``means``, ``kappas``; raising ``StopIteration``
-        stops the fit (``status = 2``).
+        stops the fit (status 99).
 
     Returns
     -------
@@ -269,14 +265,15 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=
         ``weights`` (k,), ``means`` (k, p), ``kappas`` (k,), ``responsibilities`` (n, k)
         and ``labels`` (n,) in the library of ``x``; ``log_likelihood`` (of the returned
         parameters, summed over the weighted points), ``log_likelihood_history`` (one
-        value per E-step), ``n_iter``, ``converged``, ``success``, ``status`` (0 converged,
-        1 ``max_iter`` reached, 2 stopped by the callback, 3 non-finite log-likelihood),
-        ``message`` and ``n_reseeded``.
+        value per E-step), ``nit`` (M-steps), ``converged``, ``success``, ``status`` (the
+        library's table, :mod:`solvers._result`: 0 converged, 1 ``maxiter`` reached,
+        3 non-finite log-likelihood, 99 the callback raised ``StopIteration``), ``message``
+        and ``n_reseeded``.
 
     Raises
     ------
     ValueError
-        Bad ``x``, ``weights``, ``n_components``, ``init``, ``max_iter``, ``tol`` or ``n_init``.
+        Bad ``x``, ``weights``, ``n_components``, ``init``, ``maxiter``, ``rtol`` or ``n_init``.
 
     Notes
     -----
@@ -292,7 +289,7 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=
     >>> from solvers.stats import vonmises_fisher, fit_vmf_mixture
     >>> rng = np.random.default_rng(0)
     >>> mus = np.eye(3)
-    >>> x = np.concatenate([vonmises_fisher(m, 50.0).rvs(300, random_state=rng) for m in mus])
+    >>> x = np.concatenate([vonmises_fisher(m, 50.0).rvs(300, rng=rng) for m in mus])
     >>> res = fit_vmf_mixture(x, 3, rng=0)
     >>> res.converged, np.round(np.sort(res.weights), 2)
     (True, array([0.33, 0.33, 0.33]))
@@ -305,11 +302,11 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=
             or not 1 <= n_components <= n:
         raise ValueError(f"`n_components` must be an integer in [1, n={n}], got {n_components!r}")
     k = int(n_components)
-    for name, val in (("max_iter", max_iter), ("n_init", n_init)):
+    for name, val in (("maxiter", maxiter), ("n_init", n_init)):
         if isinstance(val, bool) or not isinstance(val, numbers.Integral) or val < (name == "n_init"):
             raise ValueError(f"`{name}` must be a non-negative integer (n_init >= 1), got {val!r}")
-    if not (isinstance(tol, numbers.Real) and tol >= 0):
-        raise ValueError(f"`tol` must be a number >= 0, got {tol!r}")
+    if not (isinstance(rtol, numbers.Real) and rtol >= 0):
+        raise ValueError(f"`rtol` must be a number >= 0, got {rtol!r}")
     if callback is not None and not callable(callback):
         raise TypeError("`callback` must be callable")
     init = _validate_init(init, k, p, xp)
@@ -318,7 +315,7 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", max_iter=
     gen = np.random.default_rng(rng)
     best = None
     for _ in range(int(n_init)):
-        res = _run_em(data, k, init, int(max_iter), float(tol), gen, callback)
+        res = _run_em(data, k, init, int(maxiter), float(rtol), gen, callback)
         if best is None or res.log_likelihood > best.log_likelihood:
             best = res
     return best

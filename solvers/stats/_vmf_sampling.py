@@ -23,7 +23,7 @@ from solvers._array_api import (
 
 from ._vmf_numba import assemble_samples
 
-__all__ = ["check_random_state", "sample_w", "sample_vmf"]
+__all__ = ["check_rng", "sample_w", "sample_vmf"]
 
 _MAX_REJECTION_ROUNDS = 1000
 _BLOCK_SIZE = 1 << 22  # normals per block (one child generator each)
@@ -34,17 +34,17 @@ def _is_cupy_generator(rng):
     return type(rng).__module__.split(".")[0] == "cupy"
 
 
-def check_random_state(random_state):
+def check_rng(rng):
     """Return a generator: a NumPy ``Generator``/``RandomState`` or a CuPy generator as given,
-    else ``numpy.random.default_rng(random_state)`` for ``None`` or an int."""
-    if isinstance(random_state, (np.random.Generator, np.random.RandomState)):
-        return random_state
-    if _is_cupy_generator(random_state):
-        return random_state
-    if random_state is None or isinstance(random_state, (int, np.integer)):
-        return np.random.default_rng(random_state)
-    raise TypeError("`random_state` must be None, an int, a numpy.random.Generator "
-                    f"(or RandomState) or a CuPy generator; got {type(random_state).__name__}")
+    else ``numpy.random.default_rng(rng)`` for ``None`` or an int."""
+    if isinstance(rng, (np.random.Generator, np.random.RandomState)):
+        return rng
+    if _is_cupy_generator(rng):
+        return rng
+    if rng is None or isinstance(rng, (int, np.integer)):
+        return np.random.default_rng(rng)
+    raise TypeError("`rng` must be None, an int, a numpy.random.Generator "
+                    f"(or RandomState) or a CuPy generator; got {type(rng).__name__}")
 
 
 def sample_w(p, kappa, n, rng):
@@ -142,7 +142,7 @@ def _host_normal_rows(rng, n, p, mu=None, w=None, s=None):
     return out
 
 
-def sample_vmf(mu, kappa, n, random_state, xp):
+def sample_vmf(mu, kappa, n, rng, xp):
     """``n`` samples of vMF(mu, kappa) as an ``(n, p)`` array of namespace ``xp``.
 
     ``mu`` is a unit vector of ``xp``. The draws happen in this order: ``w`` (Wood's
@@ -151,7 +151,7 @@ def sample_vmf(mu, kappa, n, random_state, xp):
     is used as given; a NumPy seed draws ``w`` on the host and seeds a CuPy generator for
     the normals.
     """
-    rng = check_random_state(random_state)
+    rng = check_rng(rng)
     p = int(mu.shape[0])
     w, omw = sample_w(p, kappa, n, rng)
     if _is_cupy_generator(rng):

@@ -48,7 +48,7 @@ def test_fit_matches_scipy(xp, p, kappa):
 def test_scipy_fails_where_we_do_not():
     """SciPy 1.17's fit returns kappa = 1e-8 for p >= 80; ours recovers kappa."""
     p, kappa = 512, 300.0
-    x = vonmises_fisher(np.eye(1, p)[0], kappa).rvs(2000, random_state=3)
+    x = vonmises_fisher(np.eye(1, p)[0], kappa).rvs(2000, rng=3)
     with np.errstate(all="ignore"):
         _, k_scipy = stats.vonmises_fisher.fit(x)
     _, k_ours = vonmises_fisher.fit(x)
@@ -123,8 +123,8 @@ def test_validation_errors():
         vonmises_fisher.fit(np.eye(3), weights=np.ones(2))
     with pytest.raises(ValueError, match="`x`"):
         vonmises_fisher.fit(np.ones(3))
-    with pytest.raises(TypeError, match="random_state"):
-        dist.rvs(2, random_state="seed")
+    with pytest.raises(TypeError, match="`rng`"):
+        dist.rvs(2, rng="seed")
 
 
 def test_fit_edge_cases():
@@ -135,7 +135,7 @@ def test_fit_edge_cases():
     mu, kappa = vonmises_fisher.fit(np.tile([0.0, 2.0, 0.0], (4, 1)))
     assert kappa == math.inf and np.allclose(mu, [0, 1, 0])
     # weights act like repetitions
-    x = vonmises_fisher(np.eye(1, 5)[0], 4.0).rvs(30, random_state=0)
+    x = vonmises_fisher(np.eye(1, 5)[0], 4.0).rvs(30, rng=0)
     reps = np.arange(30) % 3 + 1
     mu_w, k_w = vonmises_fisher.fit(x, weights=reps.astype(float))
     mu_r, k_r = vonmises_fisher.fit(np.repeat(x, reps, axis=0))
@@ -148,15 +148,15 @@ def test_fit_edge_cases():
 def test_rvs_shapes_and_backends(xp):
     mu = _unit(6)
     dist = vonmises_fisher(xp.asarray(mu), 5.0)
-    assert tuple(dist.rvs(random_state=0).shape) == (6,)
-    assert tuple(dist.rvs(4, random_state=0).shape) == (4, 6)
-    assert tuple(dist.rvs((2, 3), random_state=0).shape) == (2, 3, 6)
-    x = dist.rvs(200, random_state=np.random.default_rng(5))
+    assert tuple(dist.rvs(rng=0).shape) == (6,)
+    assert tuple(dist.rvs(4, rng=0).shape) == (4, 6)
+    assert tuple(dist.rvs((2, 3), rng=0).shape) == (2, 3, 6)
+    x = dist.rvs(200, rng=np.random.default_rng(5))
     xp_assert_close(xp.sum(x * x, axis=1), xp.ones(200, dtype=xp.float64), rtol=1e-14)
     # the same seed gives the same samples on every backend
-    ref = vonmises_fisher(mu, 5.0).rvs(200, random_state=np.random.default_rng(5))
+    ref = vonmises_fisher(mu, 5.0).rvs(200, rng=np.random.default_rng(5))
     np.testing.assert_allclose(to_numpy(x), ref, rtol=1e-12, atol=1e-14)
-    assert np.array_equal(to_numpy(dist.rvs(3, random_state=7)), to_numpy(dist.rvs(3, random_state=7)))
+    assert np.array_equal(to_numpy(dist.rvs(3, rng=7)), to_numpy(dist.rvs(3, rng=7)))
 
 
 def _w_marginal_cdf(p, kappa):
@@ -181,7 +181,7 @@ def _w_marginal_cdf(p, kappa):
 def test_rvs_marginal_ks_and_mean(p, kappa):
     n = 4000
     mu = _unit(p, 11)
-    x = vonmises_fisher(mu, kappa).rvs(n, random_state=100 + p)
+    x = vonmises_fisher(mu, kappa).rvs(n, rng=100 + p)
     w = x @ mu
     if p == 3 and kappa > 0:   # exact on S^2: P(W <= w) = (e^{k(w-1)} - e^{-2k}) / (1 - e^{-2k})
         def cdf(w):
@@ -204,7 +204,7 @@ def test_rvs_extreme_kappa(p, kappa):
     """Large kappa: 1 - w keeps its accuracy (mean of 1 - w vs 1 - A_p)."""
     mu = np.eye(1, p)[0]
     n = 400 if p > 1000 else 4000
-    x = vonmises_fisher(mu, kappa).rvs(n, random_state=0)
+    x = vonmises_fisher(mu, kappa).rvs(n, rng=0)
     assert np.all(np.isfinite(x))
     np.testing.assert_allclose(np.linalg.norm(x, axis=1), 1.0, rtol=1e-14)
     # 1 - w = ||x - mu||^2 / 2, accurate even when tiny
@@ -223,7 +223,7 @@ FIT_CASES_SLOW = [(p, f) for p in (8192, 32768) for f in (0.1, 1.0, 10.0)]
 def _check_fit(p, factor, n=5000):
     kappa = factor * p
     mu = _unit(p, p + 1)
-    x = vonmises_fisher(mu, kappa).rvs(n, random_state=p + int(10 * factor))
+    x = vonmises_fisher(mu, kappa).rvs(n, rng=p + int(10 * factor))
     mu_hat, k_hat = vonmises_fisher.fit(x)
     del x
     A, _ = mean_resultant_and_complement(p, kappa)
@@ -264,7 +264,7 @@ def test_rotation_invariance(p, kappa, seed):
     rng = np.random.default_rng(seed)
     Q = np.linalg.qr(rng.standard_normal((p, p)))[0]
     mu = _unit(p, seed % 1000)
-    x = vonmises_fisher(mu, kappa).rvs(64, random_state=rng)
+    x = vonmises_fisher(mu, kappa).rvs(64, rng=rng)
     a = vonmises_fisher(mu, kappa).logpdf(x)
     b = vonmises_fisher(Q @ mu, kappa).logpdf(x @ Q.T)
     np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12 * (1 + kappa))
@@ -275,7 +275,7 @@ def test_rotation_invariance(p, kappa, seed):
 
 
 def test_fit_weights_and_rvs_random_states(xp):
-    x = vonmises_fisher(np.eye(1, 4)[0], 6.0).rvs(50, random_state=np.random.RandomState(1))
+    x = vonmises_fisher(np.eye(1, 4)[0], 6.0).rvs(50, rng=np.random.RandomState(1))
     w = np.linspace(0.5, 2.0, 50)
     mu_ref, k_ref = vonmises_fisher.fit(x, weights=w)
     mu, k = vonmises_fisher.fit(xp.asarray(x), weights=xp.asarray(w))
