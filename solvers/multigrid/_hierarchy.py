@@ -6,10 +6,10 @@ import math
 import numbers
 
 import numpy as np
-from scipy.optimize import OptimizeResult
 
 from .._array_api import from_numpy
 from .._backend import backend_for
+from .._result import CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback, make_result
 from ._grid import from_padded, to_padded
 from ._interpolation import operator_interpolation_weights
 from ._smoothers import make_smoother
@@ -266,12 +266,19 @@ class GeometricMultigrid:
             Use the cycle as preconditioner of :func:`solvers.linalg.cg` (symmetric cycle;
             needs a symmetric positive definite ``A``) or :func:`solvers.linalg.gmres`.
         callback : callable, optional
-            ``callback(x)`` after every cycle / iteration, ``x`` shaped like ``b``.
+            ``callback(intermediate_result)`` after every cycle / Krylov iteration, with an
+            ``OptimizeResult`` holding ``x`` (shaped like ``b``; None with
+            ``accel="gmres"``, whose iterate is only formed at restarts), ``nit`` and
+            ``residual`` (2-norm of ``b - A x``; the GMRES least-squares estimate with
+            ``accel="gmres"``). Raising ``StopIteration`` stops the solve (status 99) and
+            returns the last iterate (the initial guess with ``accel="gmres"``).
         return_info : bool
             Also return an ``OptimizeResult`` with ``x``, ``converged`` (= ``success``),
-            ``status`` (0 converged, 1 iteration limit), ``message``, ``nit``,
-            ``residuals`` (residual 2-norms, the initial one first) and
-            ``convergence_factor`` (geometric mean residual reduction per iteration).
+            ``status`` (the library's table, :mod:`solvers._result`: 0 converged,
+            1 ``maxiter`` reached, 3 non-finite residual, 99 the callback raised
+            ``StopIteration``), ``message``, ``nit``, ``residuals`` (residual 2-norms, the
+            initial one first) and ``convergence_factor`` (geometric mean residual reduction
+            per iteration).
 
         Returns
         -------
@@ -306,6 +313,7 @@ class GeometricMultigrid:
         tol = max(rtol * bnorm, atol)
         residuals = []
         record = return_info or callback is not None
+        stopped = False
         if accel is None:
             f = to_padded(xp, b, layout)
             u = be.zeros(layout, ctx.dtype, b) if x0 is None else to_padded(xp, x0, layout)
@@ -317,10 +325,14 @@ class GeometricMultigrid:
                 rnorm = float(xp.linalg.vector_norm(be.residual(bs, u, f)))
                 residuals.append(rnorm)
                 nit += 1
-                if callback is not None:
-                    callback(from_padded(xp, u, layout, shape))
+                if not math.isfinite(rnorm):
+                    break
+                if callback is not None and call_callback(
+                        callback, x=from_padded(xp, u, layout, shape), nit=nit, residual=rnorm):
+                    stopped = True
+                    break
             x = from_padded(xp, u, layout, shape)
-            converged = rnorm <= tol
+            converged = rnorm <= tol and not stopped
         else:
             from ..linalg import cg, gmres
 
@@ -329,37 +341,52 @@ class GeometricMultigrid:
 
             start = b if x0 is None else x0
             residuals.append(residual_norm(start) if x0 is not None else bnorm)
+            initial = xp.zeros_like(b) if x0 is None else x0
+            last = [initial]
+            iterations = [0]
 
-            def cb(xk):
+            class _Stop(Exception):
+                pass
+
+            def counted(xk):
+                # cg passes the iterate, gmres the estimate of its residual norm
+                iterations[0] += 1
+                xk_array = None if accel == "gmres" else xk
                 if record:
-                    residuals.append(residual_norm(xk))
-                if callback is not None:
-                    callback(xk)
+                    residuals.append(float(xk) if xk_array is None else residual_norm(xk))
+                if xk_array is not None:
+                    last[0] = xk_array
+                if call_callback(callback, x=xk_array, nit=iterations[0],
+                                 residual=residuals[-1] if record else None):
+                    raise _Stop
 
             M = self._preconditioner(ctx, cycle, symmetric=(accel == "cg"))
             krylov = cg if accel == "cg" else gmres
-            iterations = [0]
-
-            def counted(xk):
-                iterations[0] += 1
-                cb(xk)
-
             if maxiter == 0:
-                x, status = (xp.zeros_like(b) if x0 is None else x0), 1
+                x, status = initial, 1
             else:
-                x, status = krylov(A.matvec, b, x0=x0, rtol=rtol, atol=atol, maxiter=maxiter,
-                                   M=M, callback=counted)
+                try:
+                    x, status = krylov(A.matvec, b, x0=x0, rtol=rtol, atol=atol,
+                                       maxiter=maxiter, M=M, callback=counted)
+                except _Stop:
+                    x, status, stopped = last[0], None, True
             nit = iterations[0]
             converged = status == 0
         if not return_info:
             return x
         factor = ((residuals[-1] / residuals[0]) ** (1.0 / (len(residuals) - 1))
                   if len(residuals) > 1 and residuals[0] > 0 else 0.0)
-        message = ("converged" if converged
-                   else f"iteration limit maxiter={maxiter} reached before the tolerance")
-        info = OptimizeResult(x=x, converged=converged, success=converged,
-                              status=0 if converged else 1, message=message, nit=nit,
-                              residuals=np.asarray(residuals), convergence_factor=factor)
+        if stopped:
+            status, message = CALLBACK, None
+        elif converged:
+            status, message = CONVERGED, "converged"
+        elif not math.isfinite(residuals[-1]):
+            status, message = NONFINITE, "the residual became non-finite"
+        else:
+            status = MAXITER
+            message = f"iteration limit maxiter={maxiter} reached before the tolerance"
+        info = make_result(status, message, x=x, converged=converged, nit=nit,
+                           residuals=np.asarray(residuals), convergence_factor=factor)
         return x, info
 
     def fmg(self, b, *, cycle="V"):

@@ -214,6 +214,32 @@ def test_return_info_and_shapes(rng):
     x3, info3 = mg_solve(A, b, rtol=1e-10, smoother="jacobi", cycle="W")
     assert info3.converged
     np.testing.assert_allclose(x3, x2, rtol=1e-7, atol=1e-9)
+    assert seen[0].nit == 1 and seen[0].x.shape == b.shape
+    assert seen[-1].residual == info.residuals[-1]
+
+
+@pytest.mark.parametrize("accel", [None, "cg", "gmres"])
+def test_callback_stop_iteration_and_gmres_info(rng, accel):
+    A = poisson((31, 31))
+    ml = GeometricMultigrid(A)
+    b = rng.standard_normal(A.shape[0])
+    seen = []
+
+    def stop_at_2(intermediate_result):
+        seen.append(intermediate_result)
+        if intermediate_result.nit == 2:
+            raise StopIteration
+
+    x, info = ml.solve(b, rtol=1e-12, accel=accel, callback=stop_at_2, return_info=True)
+    assert info.status == 99 and not info.success and info.nit == 2 and len(seen) == 2
+    assert x.shape == b.shape and np.all(np.isfinite(x))
+    if accel == "gmres":
+        assert seen[0].x is None and seen[0].residual < np.linalg.norm(b)
+    else:
+        np.testing.assert_array_equal(x, seen[-1].x)
+    x, info = ml.solve(b, rtol=1e-10, accel=accel, return_info=True)
+    assert info.status == 0 and info.success and len(info.residuals) == info.nit + 1
+    assert np.linalg.norm(b - A @ x) <= 1e-9 * np.linalg.norm(b)
 
 
 def test_levels_repr_and_complexity():
