@@ -98,7 +98,10 @@ def cg(A, b, *, x0=None, rtol=1e-5, atol=0.0, maxiter=None, M=None, callback=Non
     x : array
         The approximate solution (library, device and shape of ``b``).
     info : int
-        0 on convergence, else the number of iterations done (``maxiter``).
+        0 on convergence, else the number of iterations done (``maxiter``). This is
+        ``scipy.sparse.linalg.cg``'s ``(x, info)`` convention, kept so that the function is
+        a drop-in replacement; it is not the library's status table (:mod:`solvers._result`),
+        and ``callback(xk)`` likewise follows SciPy's signature.
 
     Examples
     --------
@@ -185,7 +188,9 @@ def gmres(A, b, *, x0=None, rtol=1e-5, atol=0.0, restart=20, maxiter=None, M=Non
     x : array
         The approximate solution (shape, library and device of ``b``).
     info : int
-        0 on convergence, else the number of restart cycles done.
+        0 on convergence, else the number of restart cycles done. This is
+        ``scipy.sparse.linalg.gmres``'s ``(x, info)`` convention, kept so that the function is
+        a drop-in replacement; it is not the library's status table (:mod:`solvers._result`).
 
     Examples
     --------
