@@ -17,7 +17,6 @@ import numpy as np
 
 from .._backend import backend_for
 from . import _kernels_numba as _nb
-from ._kernels_xp import XPBackend
 
 __all__ = ["get_backend", "BoundStencil", "NumbaBackend"]
 

@@ -35,6 +35,7 @@ Adam                    Adam with bias correction on arrays or lists of arrays (
                         the optimizer of the learners in multigrid and pde
 """
 
+from . import _register  # noqa: F401  (kernels into the backend registry)
 from . import objectives
 from ._adam import Adam
 from ._compositional import minimize_compositional

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array, is_numpy_namespace
+from .._array_api import array_namespace, as_float_array
+from .._backend import backend_for
 from .._result import NONFINITE, make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
@@ -203,7 +204,7 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
             history["n_samples"].append(state.n_samples)
         return v_norm, finite, dict(x=state.x, nit=t, u=state.u, v=state.v)
 
-    status, nit = iterate(one_step, maxiter, numpy_errors=is_numpy_namespace(xp),
+    status, nit = iterate(one_step, maxiter, errstate=backend_for(xp).errstate,
                           callback=callback, gtol=gtol, progress=progress,
                           desc=f"compositional ({method})")
     fun = float(outer(state.u)) if (outer is not None and status != NONFINITE) else math.nan

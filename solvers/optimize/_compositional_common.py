@@ -6,13 +6,13 @@ standard does not provide (``logsumexp``, row scatter). Nothing here is public.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import numbers
 
 import numpy as np
 
-from .._array_api import from_numpy, is_cupy_namespace, is_numpy_namespace
+from .._array_api import from_numpy
+from .._backend import backend_for
 from .._progress import progress_bar
 from .._result import CALLBACK, CONVERGED, FINISHED, MAXITER, NONFINITE, call_callback
 
@@ -50,7 +50,7 @@ class RandomSource:
 
     def __init__(self, rng, xp):
         if rng is not None and not isinstance(rng, (numbers.Integral, np.random.Generator)):
-            if not (is_cupy_namespace(xp) and type(rng).__module__.startswith("cupy")):
+            if not backend_for(xp).owns_generator(rng):
                 raise TypeError(f"`rng` must be None, an int or a numpy.random.Generator, "
                                 f"got {type(rng).__name__}")
         self.xp = xp
@@ -58,17 +58,9 @@ class RandomSource:
             self.host = np.random.default_rng(rng)
         else:  # a CuPy generator
             self.host = np.random.default_rng()
-        self.device = None
-        if is_cupy_namespace(xp):
-            import cupy  # lazy: only for CuPy inputs
-
-            if type(rng).__module__.startswith("cupy"):
-                self.device = rng
-            elif isinstance(rng, np.random.Generator):
-                # a spawned child seeds the device generator without advancing the host stream
-                self.device = cupy.random.default_rng(int(rng.spawn(1)[0].integers(2**62)))
-            else:  # None or an int: the same seed for both
-                self.device = cupy.random.default_rng(rng)
+        # CuPy: a device generator (a spawned child of a NumPy Generator seeds it without
+        # advancing the host stream; None or an int: the same seed); else None
+        self.device = backend_for(xp).device_generator(rng)
 
     # the object handed to user callables (``noise.sample(n, rng)``, ``sampler(n, rng)``)
     @property
@@ -93,18 +85,7 @@ def standard_normal(generator, shape, xp, dtype=None):
 
     ``generator`` is a NumPy or CuPy ``Generator``, an int seed or None.
     """
-    if generator is None or isinstance(generator, numbers.Integral):
-        generator = np.random.default_rng(generator)
-    z = generator.standard_normal(shape)
-    if is_cupy_namespace(xp) and type(z).__module__.startswith("cupy"):
-        out = z
-    else:
-        if not isinstance(z, np.ndarray):  # a CuPy draw for a non-CuPy namespace
-            z = z.get()
-        out = from_numpy(z, xp)
-    if dtype is not None and out.dtype != dtype:
-        out = xp.astype(out, dtype)
-    return out
+    return backend_for(xp).random_normal(generator, shape, dtype)
 
 
 def as_schedule(value, name, *, low=0.0, high=math.inf, low_open=True):
@@ -139,15 +120,7 @@ def logsumexp(xp, a):
 
 def scatter_rows(xp, U, idx, rows):
     """Return a copy of ``U`` with ``U[idx] = rows`` (``idx`` distinct integers)."""
-    if is_numpy_namespace(xp) or is_cupy_namespace(xp):
-        out = xp.asarray(U, copy=True)
-        out[idx] = rows
-        return out
-    # generic array API: no integer-array assignment, use a one-hot matrix
-    n = U.shape[0]
-    onehot = xp.astype(xp.arange(n)[None, :] == idx[:, None], U.dtype)  # (B, n)
-    keep = 1.0 - xp.sum(onehot, axis=0)  # (n,)
-    return U * keep[:, None] + onehot.T @ rows
+    return backend_for(xp).put(U, idx, rows)
 
 
 class _NoBar:
@@ -160,17 +133,17 @@ class _NoBar:
 
 
 
-def iterate(step, maxiter, *, numpy_errors, callback, gtol, progress, desc):
+def iterate(step, maxiter, *, errstate, callback, gtol, progress, desc):
     """The iteration driver shared by the stochastic methods.
 
     ``step(t) -> (v_norm, finite, fields)`` does iteration ``t`` (1-based) and returns the norm
     of the gradient estimate, whether everything stayed finite, and the fields handed to
-    ``callback``. Returns ``(status, nit)`` with the codes of :data:`STATUS_MESSAGES`; NumPy
-    floating-point warnings are silenced when ``numpy_errors`` (overflow becomes status 3,
+    ``callback``. Returns ``(status, nit)`` with the codes of :data:`STATUS_MESSAGES`; floating-point
+    warnings are silenced in ``errstate()`` (the backend's; overflow becomes status 3,
     NONFINITE).
     """
     bar = progress_bar(progress, maxiter, desc, leave=False) or _NoBar()
-    errors = np.errstate(all="ignore") if numpy_errors else contextlib.nullcontext()
+    errors = errstate()
     status, nit = (MAXITER if gtol is not None else FINISHED), 0
     try:
         with errors:

@@ -1,18 +1,16 @@
 """Backend linear algebra, the metric ``B`` and the protocol of Hessian approximations.
 
 Everything here is private; the public objects live in :mod:`solvers.optimize._hessian`.
-NumPy arrays use SciPy's LAPACK wrappers (Cholesky, triangular solves, ``eigh``), CuPy arrays
-use ``cupy.linalg`` and ``cupyx.scipy.linalg`` (imported lazily), and every other array-API
-library takes the generic path written with the standard's ``linalg`` extension.
+The dense linear algebra comes from the backend layer (``solvers._backend``): SciPy's LAPACK
+wrappers for NumPy, ``cupy.linalg``/``cupyx.scipy.linalg`` for CuPy, the standard's ``linalg``
+extension otherwise.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from .._array_api import is_cupy_namespace, is_numpy_namespace
+from .._backend import backend_for
 
 __all__ = [
     "HessianApproximation",
@@ -30,20 +28,7 @@ __all__ = [
 
 def add_diagonal(xp, A, shift):
     """Return ``A + diag(shift)`` (``shift`` a scalar or a 1-D array), never modifying ``A``."""
-    d = A.shape[0]
-    if is_numpy_namespace(xp):
-        M = np.array(A, copy=True)
-        M.flat[:: d + 1] += shift
-        return M
-    if is_cupy_namespace(xp):
-        M = A.copy()
-        idx = xp.arange(d)
-        M[idx, idx] += shift
-        return M
-    eye = xp.eye(d, dtype=A.dtype, device=getattr(A, "device", None))
-    if isinstance(shift, (int, float)):
-        return A + shift * eye
-    return A + eye * shift[None, :]
+    return backend_for(xp).add_diagonal(A, shift)
 
 
 def cholesky_factor(xp, M):
@@ -52,13 +37,7 @@ def cholesky_factor(xp, M):
     A factor with non-finite entries (CuPy reports failure that way) also gives ``None``.
     """
     try:
-        if is_numpy_namespace(xp):
-            import scipy.linalg
-
-            L = scipy.linalg.cholesky(M, lower=True, check_finite=False,
-                                      overwrite_a=True)
-        else:
-            L = xp.linalg.cholesky(M)
+        L = backend_for(xp).cholesky(M, overwrite_a=True)
     except (ValueError, ArithmeticError):  # numpy/cupy LinAlgError subclasses ValueError
         return None
     if not bool(xp.all(xp.isfinite(L[-1, :]))):
@@ -68,29 +47,12 @@ def cholesky_factor(xp, M):
 
 def cholesky_solve(xp, L, b):
     """Solve ``L L^T x = b`` for a lower Cholesky factor ``L`` (``b`` 1-D or 2-D)."""
-    if is_numpy_namespace(xp):
-        import scipy.linalg
-
-        return scipy.linalg.cho_solve((L, True), b, check_finite=False)
-    if is_cupy_namespace(xp):
-        import cupyx.scipy.linalg
-
-        y = cupyx.scipy.linalg.solve_triangular(L, b, lower=True)
-        return cupyx.scipy.linalg.solve_triangular(L, y, lower=True, trans="T")
-    vector = b.ndim == 1
-    B = b[:, None] if vector else b
-    y = xp.linalg.solve(L, B)
-    x = xp.linalg.solve(xp.matrix_transpose(L), y)
-    return x[:, 0] if vector else x
+    return backend_for(xp).cho_solve(L, b)
 
 
 def eigh(xp, M):
     """Eigenvalues (ascending) and eigenvectors of the symmetric matrix ``M``."""
-    if is_numpy_namespace(xp):
-        import scipy.linalg
-
-        return scipy.linalg.eigh(M, check_finite=False, driver="evd")
-    return xp.linalg.eigh(M)
+    return backend_for(xp).eigh(M)
 
 
 # --------------------------------------------------------------------------- the metric B

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array, is_cupy_namespace, is_numpy_namespace
+from .._array_api import array_namespace, as_float_array
+from .._backend import backend_for
 from ._compositional_common import logsumexp, standard_normal
 
 __all__ = ["GaussianNoise", "FittedGaussianNoise"]
@@ -171,14 +172,17 @@ def _solve_lower(xp, L, B):
     d = L.shape[0]
     if d == 1:
         return B / L[0, 0]
-    if is_numpy_namespace(xp):
-        from scipy.linalg import solve_triangular
+    return backend_for(xp).kernel("optimize.solve_lower")(xp, L, B)
 
-        return solve_triangular(L, B, lower=True)
-    if is_cupy_namespace(xp):
-        from cupyx.scipy.linalg import solve_triangular
 
-        return solve_triangular(L, B, lower=True)
+def _solve_lower_lapack(xp, L, B):
+    """LAPACK's triangular solve (SciPy for NumPy, cupyx for CuPy)."""
+    return backend_for(xp).solve_triangular(L, B, lower=True)
+
+
+def _solve_lower_rows(xp, L, B):
+    """Forward substitution on rows (any trailing shape of ``B``; the generic path)."""
+    d = L.shape[0]
     rows = []
     for i in range(d):
         acc = B[i, ...]

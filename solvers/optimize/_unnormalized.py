@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array, is_numpy_namespace
+from .._array_api import array_namespace, as_float_array
+from .._backend import backend_for
 from .._result import make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
@@ -250,7 +251,7 @@ def fit_unnormalized(log_p_tilde, grad_log_p_tilde, theta0, data, *, noise, meth
         return v_norm, finite, dict(x=theta_out, theta=theta_out, nit=t, log_normalizer=log_z,
                                     fun=fun, ess=info["ess"])
 
-    status, nit = iterate(one_step, maxiter, numpy_errors=is_numpy_namespace(xp),
+    status, nit = iterate(one_step, maxiter, errstate=backend_for(xp).errstate,
                           callback=callback, gtol=gtol, progress=progress,
                           desc=f"fit_unnormalized ({method})")
     theta_out, log_z = run.public_theta()

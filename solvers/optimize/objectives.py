@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 
-from .._array_api import array_namespace, as_float_array, is_numpy_namespace, to_numpy
+from .._array_api import array_namespace, as_float_array, to_numpy
+from .._backend import backend_for
 from ._hessian import (
     DiagonalHessian,
     EmpiricalFisher,
@@ -86,10 +87,7 @@ def _check_l2(l2):
 def _add_diag(xp, H, c):
     if c == 0.0:
         return H
-    if is_numpy_namespace(xp):
-        H.flat[:: H.shape[0] + 1] += c
-        return H
-    return H + c * xp.eye(H.shape[0], dtype=H.dtype)
+    return backend_for(xp).add_diagonal(H, c, overwrite=True)
 
 
 class Objective:
@@ -294,8 +292,7 @@ class _Softmax(Objective):
         self.dim = self.d * K
         Y = np.zeros((self.n, K))
         Y[np.arange(self.n), y_host] = 1.0
-        self.Y = xp.asarray(Y, dtype=self.dtype) if not is_numpy_namespace(xp) else Y.astype(
-            self.dtype)
+        self.Y = xp.asarray(Y, dtype=self.dtype)
         self.l2 = _check_l2(l2)
         self._w = None
 
@@ -327,13 +324,10 @@ class _Softmax(Objective):
         Z = xp.reshape(Xd[:, :, None] * P[:, None, :], (n, d * K)) / math.sqrt(n)
         H = -(xp.matrix_transpose(Z) @ Z)
         H = xp.reshape(H, (d, K, d, K))
-        if is_numpy_namespace(xp):
-            for k in range(K):
-                H[:, k, :, k] += blocks[k]
-        else:
-            eye_k = xp.eye(K, dtype=self.dtype)
-            block = xp.stack(blocks, axis=1)  # (d, K, d)
-            H = H + block[:, :, :, None] * eye_k[None, :, None, :]
+        # the diagonal blocks H[:, k, :, k] += blocks[k], functionally (adds exact zeros elsewhere)
+        eye_k = xp.eye(K, dtype=self.dtype)
+        block = xp.stack(blocks, axis=1)  # (d, K, d)
+        H = H + block[:, :, :, None] * eye_k[None, :, None, :]
         return _add_diag(xp, xp.reshape(H, (self.dim, self.dim)), self.l2)
 
     def hessp(self, w, v):
