@@ -556,7 +556,7 @@ def bench_vmf(ctx):
 def bench_gns(ctx):
     import numpy as np
     from solvers.optimize import minimize_gns
-    from solvers.optimize.objectives import logistic
+    from solvers.optimize._test_problems import logistic
 
     gpu, cpu = ctx.gpu, ctx.cpu
     n, d = ctx.sizes["gns_n"], ctx.sizes["gns_d"]

@@ -23,7 +23,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 
 from solvers.optimize import minimize_gns
-from solvers.optimize.objectives import logistic
+from solvers.optimize._test_problems import logistic
 
 GTOL = 1e-10
 

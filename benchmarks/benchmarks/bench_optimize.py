@@ -9,7 +9,7 @@ import warnings
 import numpy as np
 
 from solvers.optimize import LazyHessian, minimize_gns
-from solvers.optimize.objectives import logistic, power_residual, rosenbrock
+from solvers.optimize._test_problems import logistic, power_residual, rosenbrock
 
 GTOL = 1e-10
 

@@ -117,7 +117,7 @@ def _rows_for(case, obj, X, y, l2, gtol, multinomial=False):
 
 
 def rows(quick: bool):
-    from solvers.optimize.objectives import logistic, softmax
+    from solvers.optimize._test_problems import logistic, softmax
 
     for kind in ("tall", "wide"):
         X, y, l2 = logistic_data(kind, quick)

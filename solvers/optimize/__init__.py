@@ -19,8 +19,6 @@ RankOneFisher          alpha u u^T, Sherman-Morrison solve
 LowRankPlusDiagonal    U U^T + diag(D), Woodbury solve
 HessianVectorCG        matrix-free: hessp + CG with the inexact-Newton forcing term
 
-objectives             oracles: logistic, softmax, logsumexp, power_residual, rosenbrock
-
 Stochastic compositional optimization and unnormalized models
 -------------------------------------------------------------
 minimize_compositional  min_x f(E[g(x; xi)]): methods scgd, scma, scst, nasa, sox
@@ -36,7 +34,6 @@ Adam                    Adam with bias correction on arrays or lists of arrays (
 """
 
 from . import _register  # noqa: F401  (kernels into the backend registry)
-from . import objectives
 from ._adam import Adam
 from ._compositional import minimize_compositional
 from ._gns import gns, minimize_gns, minimize_gns_gradient, minimize_super_newton
@@ -69,7 +66,6 @@ __all__ = [
     "RankOneFisher",
     "LowRankPlusDiagonal",
     "HessianVectorCG",
-    "objectives",
     "minimize_compositional",
     "fit_unnormalized",
     "ExponentialFamily",

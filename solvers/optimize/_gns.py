@@ -185,9 +185,8 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     --------
     >>> import numpy as np
     >>> from solvers.optimize import minimize_gns
-    >>> from solvers.optimize.objectives import rosenbrock
-    >>> obj = rosenbrock()
-    >>> res = minimize_gns(obj.fun, np.array([-2.0, 2.0]), jac=obj.jac, hess=obj.hess,
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess
+    >>> res = minimize_gns(rosen, np.array([-2.0, 2.0]), jac=rosen_der, hess=rosen_hess,
     ...                    gtol=1e-10)
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
@@ -231,9 +230,8 @@ def gns(fun, x0, args=(), jac=None, hess=None, hessp=None, bounds=None, constrai
     >>> import numpy as np
     >>> from scipy.optimize import minimize
     >>> from solvers.optimize import gns
-    >>> from solvers.optimize.objectives import rosenbrock
-    >>> obj = rosenbrock()
-    >>> res = minimize(obj.fun, [-2.0, 2.0], jac=obj.jac, hess=obj.hess, method=gns,
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess
+    >>> res = minimize(rosen, [-2.0, 2.0], jac=rosen_der, hess=rosen_hess, method=gns,
     ...                options={"gtol": 1e-10})
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
@@ -315,9 +313,9 @@ def minimize_super_newton(fun, x0, args=(), *, jac=None, hess=None, hessp=None,
     --------
     >>> import numpy as np
     >>> from solvers.optimize import minimize_super_newton
-    >>> from solvers.optimize.objectives import rosenbrock
-    >>> obj = rosenbrock()
-    >>> res = minimize_super_newton(obj.fun, np.array([-2.0, 2.0]), jac=obj.jac, hess=obj.hess)
+    >>> from scipy.optimize import rosen, rosen_der, rosen_hess
+    >>> res = minimize_super_newton(rosen, np.array([-2.0, 2.0]), jac=rosen_der,
+    ...                             hess=rosen_hess)
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
     """

@@ -12,7 +12,7 @@ from solvers.optimize import (
     minimize_gns_gradient,
     minimize_super_newton,
 )
-from solvers.optimize.objectives import logistic, logsumexp, power_residual, rosenbrock
+from solvers.optimize._test_problems import logistic, logsumexp, power_residual, rosenbrock
 
 
 def breast_cancer(standardize=True):

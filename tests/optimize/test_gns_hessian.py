@@ -157,7 +157,7 @@ def test_lazy_float32_precision(factorization, metric_kind, rng):
 
 def test_logistic_float32_preconditioner_keeps_accuracy(rng):
     from solvers.optimize import minimize_gns
-    from solvers.optimize.objectives import logistic
+    from solvers.optimize._test_problems import logistic
 
     X = rng.standard_normal((300, 20)) * np.logspace(0, 1, 20)
     y = (X[:, 0] + rng.standard_normal(300) > 0).astype(float)

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse
 
 from solvers._array_api import from_numpy, to_numpy, xp_assert_close
-from solvers.optimize.objectives import logistic, logsumexp, power_residual, rosenbrock, softmax
+from solvers.optimize._test_problems import logistic, logsumexp, power_residual, rosenbrock, softmax
 
 
 def _problems(rng):

@@ -1,4 +1,9 @@
-"""Objective oracles for the second-order methods of :mod:`solvers.optimize`.
+"""Test problems (objective oracles) for the second-order methods of :mod:`solvers.optimize`.
+
+Private: used by the tests, benchmarks and examples, not part of the public API. They are
+not plain test functions like ``scipy.optimize.rosen``: each oracle also builds the Hessian
+approximations (:class:`ExactHessian`, :class:`GaussNewton`, :class:`RankOneFisher`, ...)
+that fit its structure, so they are tied to the solver classes and stay next to them.
 
 Each factory returns an object with ``fun(x)``, ``jac(x)``, ``fun_and_jac(x)`` (one pass for
 both), ``hess(x)``, ``hessp(x, v)`` and constructors of its natural Hessian approximations.
@@ -259,7 +264,7 @@ def logistic(X, y, l2=0.0):
     --------
     >>> import numpy as np
     >>> from solvers.optimize import minimize_gns
-    >>> from solvers.optimize.objectives import logistic
+    >>> from solvers.optimize._test_problems import logistic
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((200, 5)); y = (X[:, 0] + rng.standard_normal(200) > 0)
     >>> obj = logistic(X, y, l2=1e-2)
@@ -364,7 +369,7 @@ def softmax(X, y, l2=0.0, n_classes=None):
     --------
     >>> import numpy as np
     >>> from solvers.optimize import minimize_gns
-    >>> from solvers.optimize.objectives import softmax
+    >>> from solvers.optimize._test_problems import softmax
     >>> rng = np.random.default_rng(0)
     >>> X = rng.standard_normal((90, 3)); y = np.argmax(X, axis=1)
     >>> obj = softmax(X, y, l2=1e-2)
@@ -475,7 +480,7 @@ def logsumexp(A, b, mu=1.0, c=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from solvers.optimize.objectives import logsumexp
+    >>> from solvers.optimize._test_problems import logsumexp
     >>> obj = logsumexp(np.eye(2), np.zeros(2))
     >>> bool(abs(obj.fun(np.zeros(2)) - np.log(2.0)) < 1e-15)
     True
@@ -549,7 +554,7 @@ def power_residual(A, b, p):
     Examples
     --------
     >>> import numpy as np
-    >>> from solvers.optimize.objectives import power_residual
+    >>> from solvers.optimize._test_problems import power_residual
     >>> obj = power_residual(np.eye(2), np.ones(2), p=4)
     >>> obj.fun(np.zeros(2))
     1.0
@@ -624,7 +629,7 @@ def rosenbrock(n=2, a=1.0, b=100.0, xp=None):
     Examples
     --------
     >>> import numpy as np
-    >>> from solvers.optimize.objectives import rosenbrock
+    >>> from solvers.optimize._test_problems import rosenbrock
     >>> rosenbrock().fun(np.array([1.0, 1.0]))
     0.0
     """
