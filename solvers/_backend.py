@@ -230,6 +230,11 @@ class Backend:
         """Context that silences floating-point warnings of this library (where it has any)."""
         return contextlib.nullcontext()
 
+    def scalar_result(self, out):
+        """A 0-d result as the library returns scalars (NumPy: a NumPy scalar, like SciPy;
+        elsewhere the 0-d array itself)."""
+        return out
+
     # -- linear algebra --------------------------------------------------------------------
     def cholesky(self, a, *, overwrite_a=False):
         """Lower Cholesky factor of the symmetric positive definite ``a`` (raises
@@ -341,6 +346,9 @@ class NumpyBackend(Backend):
 
     def errstate(self):
         return np.errstate(all="ignore")
+
+    def scalar_result(self, out):
+        return out[()] if out.ndim == 0 else out
 
     def cholesky(self, a, *, overwrite_a=False):
         import scipy.linalg

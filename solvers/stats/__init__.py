@@ -10,6 +10,7 @@ generic path) and returns the same library. Built on :mod:`solvers.special` (``l
 ``iv_ratio``).
 """
 
+from . import _register  # noqa: F401  (kernels into the backend registry)
 from ._vmf import vmf_log_normalizer, vonmises_fisher, vonmises_fisher_frozen
 from ._vmf_mixture import fit_vmf_mixture
 

@@ -10,7 +10,8 @@ import math
 
 import numpy as np
 
-from solvers._array_api import array_namespace, from_numpy, is_numpy_namespace, to_numpy
+from solvers._array_api import array_namespace, from_numpy, to_numpy
+from solvers._backend import backend_for
 
 from ._vmf_kappa import (
     kappa_from_mean_resultant,
@@ -87,21 +88,16 @@ def vmf_log_normalizer(p, kappa):
     k = xp.asarray(kappa, dtype=xp.float64)
     if bool(xp.any(xp.isnan(k))) or bool(xp.any(k < 0)):
         raise ValueError("`kappa` must be >= 0 (found a negative or NaN value)")
-    if p_host.ndim and not is_numpy_namespace(xp):
+    if p_host.ndim:
         p_b = from_numpy(p_host, xp, like=k)
         shape = (p_b + k).shape
         k = xp.broadcast_to(k, shape)
         p_host = np.broadcast_to(p_host, shape)
-    elif p_host.ndim:
-        p_host, k = np.broadcast_arrays(p_host, np.asarray(k))
-        k = np.array(k)
     infinite = xp.isinf(k)
     k_fin = xp.where(infinite, xp.zeros_like(k), k)
     out = log_normalizer(p_host, k_fin, xp)
     out = xp.where(infinite, xp.full_like(out, -math.inf), out)
-    if is_numpy_namespace(xp) and out.ndim == 0:
-        return np.float64(out[()])
-    return out
+    return backend_for(xp).scalar_result(out)
 
 
 def _log_c_scalar(p, kappa):
@@ -115,16 +111,19 @@ def _logpdf(x, mu, kappa, log_c, xp):
         raise ValueError(f"`x` must have shape (..., {p}), got {tuple(x.shape)}")
     lead = tuple(x.shape[:-1])
     x2 = xp.reshape(x, (-1, p))
-    if is_numpy_namespace(xp):
-        dots, norms = rowwise_dot_over_norm(np.ascontiguousarray(x2), mu)
-    else:
-        norms = xp.sqrt(xp.sum(x2 * x2, axis=1))
-        dots = (x2 @ mu) / norms
+    dots, norms = backend_for(xp).kernel("stats.dot_over_norm")(xp, x2, mu)
     check_row_norms(norms, "x")
-    out = xp.reshape(log_c + kappa * dots, lead)
-    if is_numpy_namespace(xp) and out.ndim == 0:
-        return out[()]
-    return out
+    return backend_for(xp).scalar_result(xp.reshape(log_c + kappa * dots, lead))
+
+
+def _dot_over_norm_numba(xp, x2, mu):
+    """``((x_i . mu) / ||x_i||, ||x_i||)`` by one Numba pass over the rows."""
+    return rowwise_dot_over_norm(np.ascontiguousarray(x2), np.ascontiguousarray(mu))
+
+
+def _dot_over_norm_generic(xp, x2, mu):
+    norms = xp.sqrt(xp.sum(x2 * x2, axis=1))
+    return (x2 @ mu) / norms, norms
 
 
 def _rvs(mu, kappa, size, rng, xp):
@@ -162,8 +161,6 @@ class vonmises_fisher_frozen:
         self._log_c = _log_c_scalar(self.dim, self.kappa)
         A, C = mean_resultant_and_complement(self.dim, self.kappa)
         self._A, self._C = float(A), float(C)
-        if is_numpy_namespace(self._xp):
-            self.mu = np.ascontiguousarray(self.mu)
 
     def logpdf(self, x):
         """Log density at the rows of ``x`` (shape ``(..., p)``; rows are renormalized)."""
@@ -172,7 +169,7 @@ class vonmises_fisher_frozen:
     def pdf(self, x):
         """Density at the rows of ``x``."""
         out = self.logpdf(x)
-        return np.exp(out) if is_numpy_namespace(self._xp) else self._xp.exp(out)
+        return self._xp.exp(out)
 
     def rvs(self, size=None, rng=None):
         """Random unit vectors: shape ``(p,)`` for ``size=None``, else ``size + (p,)``.

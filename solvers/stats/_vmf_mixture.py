@@ -7,7 +7,8 @@ import numbers
 
 import numpy as np
 
-from solvers._array_api import from_numpy, is_numpy_namespace, to_numpy
+from solvers._array_api import from_numpy, to_numpy
+from solvers._backend import backend_for
 from solvers._result import (CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback,
                              make_result)
 
@@ -26,10 +27,7 @@ class _Data:
     def __init__(self, x, xp, w):
         self.x, self.xp, self.w = x, xp, w
         self.n, self.p = x.shape
-        if is_numpy_namespace(xp):
-            norms = np.sqrt(np.einsum("ij,ij->i", x, x))   # no (n, p) temporary
-        else:
-            norms = xp.sqrt(xp.sum(x * x, axis=1))
+        norms = backend_for(xp).kernel("stats.row_norms")(xp, x)
         check_row_norms(norms, "x")
         self.inv_norms = 1.0 / norms
         self.w_host = np.ones(self.n) if w is None else np.asarray(to_numpy(w), dtype=np.float64)
@@ -319,3 +317,11 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=2
         if best is None or res.log_likelihood > best.log_likelihood:
             best = res
     return best
+
+
+def _row_norms_numpy(xp, x):
+    return np.sqrt(np.einsum("ij,ij->i", x, x))   # no (n, p) temporary
+
+
+def _row_norms_generic(xp, x):
+    return xp.sqrt(xp.sum(x * x, axis=1))

@@ -14,12 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from solvers._array_api import (
-    array_namespace,
-    from_numpy,
-    is_cupy_namespace,
-    is_numpy_namespace,
-)
+from solvers._array_api import array_namespace, from_numpy
+from solvers._backend import backend_for
 
 from ._vmf_numba import assemble_samples
 
@@ -160,14 +156,28 @@ def sample_vmf(mu, kappa, n, rng, xp):
         g = rng.standard_normal((n, p))
         return _assemble_generic(xp, g, mu, w, s)
     s = np.sqrt(omw * (2.0 - omw))
-    if is_numpy_namespace(xp):
-        return _host_normal_rows(rng, n, p, np.ascontiguousarray(mu, dtype=np.float64), w, s)
-    if is_cupy_namespace(xp):
-        import cupy
+    return backend_for(xp).kernel("stats.vmf_rows")(xp, rng, mu, w, s)
 
-        seed = int(rng.integers(0, 2**63 - 1)) if hasattr(rng, "integers") else \
-            int(rng.randint(0, 2**31 - 1))
-        g = cupy.random.default_rng(seed).standard_normal((n, p))
-    else:
-        g = from_numpy(_host_normal_rows(rng, n, p), xp, like=mu)
+
+def _rows_numba(xp, rng, mu, w, s):
+    """NumPy: host normals assembled in place by the Numba kernel, threaded by blocks."""
+    n, p = w.shape[0], int(mu.shape[0])
+    return _host_normal_rows(rng, n, p, np.ascontiguousarray(mu, dtype=np.float64), w, s)
+
+
+def _rows_cupy(xp, rng, mu, w, s):
+    """CuPy: normals from a CuPy generator seeded by ``rng`` (one draw of the host stream)."""
+    import cupy
+
+    n, p = w.shape[0], int(mu.shape[0])
+    seed = int(rng.integers(0, 2**63 - 1)) if hasattr(rng, "integers") else \
+        int(rng.randint(0, 2**31 - 1))
+    g = cupy.random.default_rng(seed).standard_normal((n, p))
+    return _assemble_generic(xp, g, mu, from_numpy(w, xp, like=mu), from_numpy(s, xp, like=mu))
+
+
+def _rows_generic(xp, rng, mu, w, s):
+    """Any other library: the NumPy path's host normals, assembled with the standard."""
+    n, p = w.shape[0], int(mu.shape[0])
+    g = from_numpy(_host_normal_rows(rng, n, p), xp, like=mu)
     return _assemble_generic(xp, g, mu, from_numpy(w, xp, like=mu), from_numpy(s, xp, like=mu))

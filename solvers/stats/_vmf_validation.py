@@ -7,7 +7,8 @@ import numbers
 
 import numpy as np
 
-from solvers._array_api import array_namespace, is_numpy_namespace, to_numpy
+from solvers._array_api import array_namespace, same_namespace, to_numpy
+from solvers._backend import backend_for
 
 from ._vmf_numba import resultant_rows
 
@@ -55,7 +56,7 @@ def as_real_float64(a, xp, name, other):
     library than ``other`` (the argument that fixed ``xp``) or is not real."""
     if hasattr(a, "shape"):
         axp = array_namespace(a)
-        if not (axp is xp or (is_numpy_namespace(axp) and is_numpy_namespace(xp))):
+        if not same_namespace(axp, xp):
             raise TypeError(f"`{name}` must come from the same array library as `{other}`")
     a = xp.asarray(a)
     if not xp.isdtype(a.dtype, ("integral", "real floating")):
@@ -107,18 +108,7 @@ def unit_rows_resultant(x, xp, weights=None, name="x"):
     complement is recomputed from ``W (1 - rbar^2) = sum_i w_i ||x_i/||x_i|| - r/W||^2`` (a
     second pass) so it keeps its relative accuracy. Rows with zero or non-finite norm raise.
     """
-    n = x.shape[0]
-    if is_numpy_namespace(xp):
-        coef = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
-        r, norms = resultant_rows(np.ascontiguousarray(x), coef)
-        check_row_norms(norms, name)
-        total = float(n) if weights is None else float(np.sum(coef))
-    else:
-        norms = xp.sqrt(xp.sum(x * x, axis=1))
-        check_row_norms(norms, name)
-        coef = 1.0 / norms if weights is None else weights / norms
-        r = coef @ x
-        total = float(n) if weights is None else float(xp.sum(weights))
+    r, norms, total = backend_for(xp).kernel("stats.resultant")(xp, x, weights, name)
     rnorm = float(xp.sqrt(xp.sum(r * r)))
     rbar = min(rnorm / total, 1.0)
     rbar_c = 1.0 - rbar
@@ -129,3 +119,19 @@ def unit_rows_resultant(x, xp, weights=None, name="x"):
         ss = float(xp.sum(ss) if weights is None else xp.sum(weights * ss))
         rbar_c = ss / (total * (1.0 + rbar))
     return r, total, rbar, rbar_c
+
+
+def _resultant_numba(xp, x, weights, name):
+    """``(r, norms, total)`` of :func:`unit_rows_resultant` by one Numba pass."""
+    n = x.shape[0]
+    coef = np.ones(n) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    r, norms = resultant_rows(np.ascontiguousarray(x), coef)
+    check_row_norms(norms, name)
+    return r, norms, float(n) if weights is None else float(np.sum(coef))
+
+
+def _resultant_generic(xp, x, weights, name):
+    norms = xp.sqrt(xp.sum(x * x, axis=1))
+    check_row_norms(norms, name)
+    coef = 1.0 / norms if weights is None else weights / norms
+    return coef @ x, norms, float(x.shape[0]) if weights is None else float(xp.sum(weights))

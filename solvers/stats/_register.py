@@ -1,0 +1,16 @@
+"""The stats kernels in the backend layer's registry (imported once by ``__init__``)."""
+
+from .._backend import register_kernel
+
+_S = "solvers.stats."
+# Numba passes over the rows for NumPy; the array-API standard elsewhere (CuPy included)
+register_kernel("stats.dot_over_norm", numpy=_S + "_vmf:_dot_over_norm_numba",
+                generic=_S + "_vmf:_dot_over_norm_generic")
+register_kernel("stats.row_norms", numpy=_S + "_vmf_mixture:_row_norms_numpy",
+                generic=_S + "_vmf_mixture:_row_norms_generic")
+register_kernel("stats.resultant", numpy=_S + "_vmf_validation:_resultant_numba",
+                generic=_S + "_vmf_validation:_resultant_generic")
+# vMF rows from w and s: host normals (NumPy, threaded), a CuPy generator, or host normals
+# moved to the device (any other library)
+register_kernel("stats.vmf_rows", numpy=_S + "_vmf_sampling:_rows_numba",
+                cupy=_S + "_vmf_sampling:_rows_cupy", generic=_S + "_vmf_sampling:_rows_generic")
