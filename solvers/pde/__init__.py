@@ -5,13 +5,16 @@ Kernels (module ``solvers.pde.kernels``)
     StudentTMixture   Matérn envelope x cosine (Student-t mixture spectrum)
     RBF               squared-exponential kernel
     Matern            Matérn kernel, nu in {1/2, 3/2, 5/2}
+    Chebyshev         polynomial kernel: on Chebyshev nodes, GP collocation = spectral collocation
 Problems and grids
-    KroneckerGrid     tensor grid on a box (uniform constructor, boundary/interior indices)
+    KroneckerGrid     tensor grid on a box (uniform and Chebyshev constructors, indices)
     PDEProblem        constant-coefficient operator + nonlinearity + Dirichlet data on a box
     gphm_benchmarks   the eleven GP-HM benchmark problems with exact solutions
 Solver
-    solve_pde         GP collocation with a fixed kernel (fast diagonalization / GMRES)
-    PDESolution       grid values, GP mean and derivatives anywhere, errors, diagnostics
+    solve_pde         GP collocation: Chebyshev nodes where the data are resolved, else
+                      GP-HM's uniform grid with mixture kernels (fast diagonalization / GMRES)
+    PDESolution       OptimizeResult: grid values, GP mean and derivatives anywhere, errors,
+                      residual estimate between the nodes, diagnostics
 Kernel learning (``solve_pde(..., learn=True)``)
     gphm_objective    the GP-HM training loss (Kronecker log-det, quadratic form, likelihoods)
     solve_inflow      collocation with data on some faces only (inflow + initial time)
@@ -23,8 +26,9 @@ from ._benchmarks import gphm_benchmarks
 from ._grid import KroneckerGrid
 from ._objective import gphm_objective
 from ._problem import PDEProblem
-from ._solve import PDESolution, solve_pde
-from .kernels import RBF, Matern, SpectralMixture, StudentTMixture
+from ._solution import PDESolution
+from ._solve import solve_pde
+from .kernels import RBF, Chebyshev, Matern, SpectralMixture, StudentTMixture
 
 __all__ = [
     "kernels",
@@ -32,6 +36,7 @@ __all__ = [
     "StudentTMixture",
     "RBF",
     "Matern",
+    "Chebyshev",
     "KroneckerGrid",
     "PDEProblem",
     "gphm_benchmarks",

@@ -14,10 +14,12 @@ import time
 
 import numpy as np
 
-from ..linalg import KroneckerSumSolver, gmres
-from ._collocation import CollocationSystem, apply_along_axis
+from ._collocation import CollocationSystem
 from ._grid import KroneckerGrid
 from ._init import fft_init
+from ._interior import InteriorSolver
+from ._solution import PDESolution, residual_estimate
+from ._solve import _validate_solve_args
 
 __all__ = ["solve_inflow"]
 
@@ -80,8 +82,6 @@ def solve_inflow(problem, shape, faces, *, kernel="student_t_mixture", n_compone
     >>> sol.relative_l2_error(n_test=50) < 1e-2
     True
     """
-    from ._solve import PDESolution, _validate_solve_args
-
     t_start = time.perf_counter()
     shape = _validate_solve_args(problem, shape, kernel, n_components, "fft", False, "hard",
                                  jitter)
@@ -102,35 +102,20 @@ def solve_inflow(problem, shape, faces, *, kernel="student_t_mixture", n_compone
     free_t = tuple(free)
     # rhs = f - L h on the free nodes (h: the known data, zero elsewhere)
     rhs = F[free_t] - system.apply(xp.asarray(H))[free_t]
-    factors, shift = system.kronecker_sum_factors(free_t)
-
-    def op(V):
-        out = shift * V
-        for j, A in enumerate(factors):
-            out = out + apply_along_axis(xp, A, V, j)
-        return out
-
     info = {"unknown_faces": [(j, s) for j in range(d) for s in (0, 1) if (j, s) not in faces]}
-    try:
-        pre = KroneckerSumSolver(factors, shift=shift)
-        V = pre.solve(rhs)
-        M = pre.solve
-        info["solver"] = "kronecker_sum"
-    except (ValueError, np.linalg.LinAlgError):
-        V, M = None, None
-    r = rhs - op(V) if V is not None else rhs
-    if V is None or float(np.linalg.norm(r)) > rtol * float(np.linalg.norm(rhs)):
-        V, it = gmres(op, rhs, x0=V, rtol=rtol, restart=50, maxiter=2000, M=M)
-        info["solver"] = "gmres" if M is None else "kronecker_sum+gmres"
-        info["gmres_info"] = int(it)
+    solver = InteriorSolver(system, free_t)
+    V, sinfo = solver.solve(rhs, rtol=rtol)
+    info.update(sinfo)
     U = np.array(H)
     U[free_t] = V
-    R = op(V) - rhs
+    R = solver.apply(V) - rhs
     rnorm = float(np.linalg.norm(R)) / max(float(np.linalg.norm(F[free_t])), 1e-300)
     info["time_s"] = {"total": time.perf_counter() - t_start}
     info["jitter"] = float(jitter)
     info["init"] = "fft"
-    return PDESolution(U, grid, kernels, problem, system, rnorm, info)
+    status = 0 if sinfo.get("gmres_info", 0) == 0 else 1
+    return PDESolution(U, grid, kernels, problem, system, rnorm, info, status=status,
+                       residual_estimate=residual_estimate(system, problem, U))
 
 
 def _known_mask(grid, faces):

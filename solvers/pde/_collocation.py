@@ -8,13 +8,19 @@ mean interpolates grid values ``U`` as ``u(x) = k(x, X) C^{-1} vec(U)`` with
 eigendecomposition of ``K_j + jitter * k_j(0) * I`` (never an explicit inverse) and assembles
 the collocation operator ``L = sum_alpha c_alpha ⊗_j D_j^(alpha_j)``, its restriction to
 interior nodes and the contribution of the boundary values.
+
+An axis with the polynomial kernel :class:`~solvers.pde.kernels.Chebyshev` on its
+Chebyshev–Gauss–Lobatto nodes takes the closed forms of the same matrices instead (spectral
+differentiation and barycentric interpolation, ``_chebyshev.py``): ``K`` is never formed.
 """
 
 from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace
+from .._array_api import array_namespace, from_numpy, to_numpy
+from . import _chebyshev
+from .kernels import Chebyshev
 
 __all__ = ["GramFactor", "CollocationSystem", "apply_along_axis"]
 
@@ -91,8 +97,8 @@ class CollocationSystem:
 
     Attributes
     ----------
-    factors : list of GramFactor
-        Per-axis factorizations of ``K_j + jitter * k_j(0) * I``.
+    factors : list of GramFactor or None
+        Per-axis factorizations of ``K_j + jitter * k_j(0) * I`` (None on a Chebyshev axis).
     diff : list of dict
         ``diff[j][r]`` is the differentiation matrix ``D_j^(r)`` (``r`` = 1, 2 as needed).
     interior : tuple of slices
@@ -110,6 +116,10 @@ class CollocationSystem:
         self.factors, self.diff = [], []
         for j, (k, x) in enumerate(zip(self.kernels, grid.axes)):
             orders = sorted({a[j] for a in self.operator if a[j] > 0})
+            if isinstance(k, Chebyshev):
+                self.factors.append(None)
+                self.diff.append(self._chebyshev_axis(j, k, x, orders))
+                continue
             same = self._same_axis(j)
             if same is not None:  # identical kernel and nodes: reuse the factorization
                 F = self.factors[same]
@@ -122,11 +132,49 @@ class CollocationSystem:
             self.factors.append(F)
             self.diff.append(diff)
 
+    def _chebyshev_axis(self, j, k, x, orders):
+        n = int(x.shape[0])
+        a, b = k.interval
+        if k.degree != n - 1 or not _chebyshev.is_cgl(to_numpy(x)) or (
+                abs(float(x[0]) - a) > 1e-12 * (b - a) or abs(float(x[-1]) - b) > 1e-12 * (b - a)):
+            raise ValueError(f"axis {j}: a Chebyshev kernel of degree {k.degree} on {k.interval} "
+                             f"needs the {k.degree + 1} Chebyshev-Gauss-Lobatto nodes of its "
+                             "interval (KroneckerGrid.chebyshev)")
+        mats = _chebyshev.differentiation_matrices(a, b, n, orders=tuple(orders))
+        return {r: from_numpy(M, self.xp, like=x) for r, M in mats.items()}
+
+    @property
+    def gram_condition(self):
+        """Per axis, the condition number of ``K_j + jitter k_j(0) I`` (None: Chebyshev axis)."""
+        return [None if F is None else F.condition for F in self.factors]
+
+    def cross(self, j, y, order=0):
+        """``k_j^(order)(y, X_j) K_j^{-1}``: values on axis ``j``'s nodes -> ``d^order u`` at ``y``.
+
+        Applied to grid values directly (never to ``C^{-1} vec(U)``, whose size grows with
+        the condition number of every axis in turn).
+        """
+        xp = self.xp
+        k, x = self.kernels[j], self.grid.axes[j]
+        if self.factors[j] is not None:
+            return self.factors[j].solve_right(k(y, x, dx=order))
+        a, b = k.interval
+        n = int(x.shape[0])
+        B = _chebyshev.barycentric_matrix(to_numpy(y), a, b, n)
+        if order:
+            D = self.diff[j].get(order)
+            D = (_chebyshev.differentiation_matrices(a, b, n, (order,))[order] if D is None
+                 else to_numpy(D))
+            B = B @ D
+        return from_numpy(B, xp, like=x)
+
     def _same_axis(self, j):
         """Index of an earlier axis with the same kernel and nodes, or None."""
         kj, xj = self.kernels[j], self.grid.axes[j]
         for i in range(j):
             ki, xi = self.kernels[i], self.grid.axes[i]
+            if ki is None or isinstance(ki, Chebyshev):
+                continue
             if (type(ki) is type(kj) and getattr(ki, "nu", None) == getattr(kj, "nu", None)
                     and ki.params.shape == kj.params.shape
                     and bool((ki.params == kj.params).all()) and xi.shape == xj.shape
@@ -212,21 +260,27 @@ class CollocationSystem:
     def is_kronecker_sum(self):
         return all(sum(1 for r in a if r) <= 1 for a in self.operator)
 
-    def interior_dense(self):
-        """``L_II`` as a dense matrix, by Kronecker products of the per-axis blocks.
+    def block_dense(self, block=None):
+        """``L[S, S]`` as a dense matrix (``S = block``, default the interior), by Kronecker
+        products of the per-axis blocks.
 
-        Size ``prod(n_j - 2)`` squared: meant for one dimension and small grids.
+        Size ``prod(|S_j|)`` squared: meant for one dimension and small grids.
         """
         xp = self.xp
+        block = self.interior if block is None else block
         out = None
         for alpha, c in self.operator.items():
             T = None
             for j, r in enumerate(alpha):
-                n = self.grid.shape[j] - 2
-                A = self.diff[j][r][1:-1, 1:-1] if r else xp.eye(n, dtype=xp.float64)
+                n = len(range(*block[j].indices(self.grid.shape[j])))
+                A = self.diff[j][r][block[j], block[j]] if r else xp.eye(n, dtype=xp.float64)
                 T = A if T is None else _kron(xp, T, A)
             out = c * T if out is None else out + c * T
         return out
+
+    def interior_dense(self):
+        """``L_II`` as a dense matrix (see :meth:`block_dense`)."""
+        return self.block_dense(self.interior)
 
 
 def _kron(xp, A, B):

@@ -8,6 +8,7 @@ import numbers
 import numpy as np
 
 from .._array_api import array_namespace, as_float_array, to_numpy
+from ._chebyshev import cgl_nodes
 
 __all__ = ["KroneckerGrid"]
 
@@ -92,6 +93,36 @@ class KroneckerGrid:
         if xp is not None:
             axes = [xp.asarray(a) for a in axes]
         return cls(axes)
+
+    @classmethod
+    def chebyshev(cls, domain, shape, *, axes=None, xp=None):
+        """Grid with Chebyshev–Gauss–Lobatto nodes (clustered at the ends) on some axes.
+
+        Parameters
+        ----------
+        domain : sequence of (lo, hi)
+        shape : int or sequence of int
+            Nodes per axis.
+        axes : sequence of int, optional
+            The axes with CGL nodes (default: all); the others are uniform.
+        xp : namespace, optional
+            Array library of the coordinates (default NumPy).
+
+        Examples
+        --------
+        >>> from solvers.pde import KroneckerGrid
+        >>> g = KroneckerGrid.chebyshev([(0, 1)], 5)
+        >>> [round(float(v), 4) for v in g.axes[0]]
+        [0.0, 0.1464, 0.5, 0.8536, 1.0]
+        """
+        dom = _validate_domain(domain)
+        shape = _validate_shape(shape, len(dom), minimum=2)
+        cheb = set(range(len(dom))) if axes is None else {int(a) for a in axes}
+        out = [cgl_nodes(lo, hi, n) if j in cheb else np.linspace(lo, hi, n)
+               for j, ((lo, hi), n) in enumerate(zip(dom, shape))]
+        if xp is not None:
+            out = [xp.asarray(a) for a in out]
+        return cls(out)
 
     @property
     def xp(self):

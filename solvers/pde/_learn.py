@@ -25,9 +25,11 @@ import numpy as np
 
 from .._array_api import to_numpy
 from .._progress import progress_bar
-from ..linalg import KroneckerSumSolver, gmres
+from .._result import (CALLBACK, CONVERGED, MAX_TIME, MAXITER, NO_PROGRESS, call_callback,
+                       make_result)
+from ..optimize import Adam
+from ._interior import InteriorSolver, pad, solve_system
 from ._objective import ObjectiveEvaluator
-from ._solve import _pad_zero, _solve_interior
 
 __all__ = ["learn_kernel", "prune_kernel", "LEARNERS"]
 
@@ -97,29 +99,9 @@ def _bounds(templates, grid, window=2.0, scale_range=3.0):
 
 
 # ----------------------------------------------------------------------------- adjoint
-def _transpose_solve(ev, system, rhs, diag, rtol):
-    """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped)."""
-    xp = system.xp
-    shape = tuple(rhs.shape)
-    m = math.prod(shape)
-    if system.grid.ndim == 1 or m <= 4000:
-        A = system.interior_dense()
-        if diag is not None:
-            A = A + xp.eye(m, dtype=A.dtype) * xp.reshape(diag, (1, -1))
-        return xp.reshape(xp.linalg.solve(xp.matrix_transpose(A), xp.reshape(rhs, (m, 1))),
-                          shape)
-    factors, shift = system.kronecker_sum_factors()
-    if diag is not None:
-        shift = shift + float(xp.mean(diag))
-    pre = KroneckerSumSolver([xp.matrix_transpose(f) for f in factors], shift=shift)
-
-    def op(V):
-        out = ev.apply_transpose(system, V, restrict=True)
-        return out if diag is None else out + diag * V
-    x0 = pre.solve(rhs)
-    if system.is_kronecker_sum and diag is None:
-        return x0
-    lam, _ = gmres(op, rhs, x0=x0, rtol=rtol, restart=50, maxiter=500, M=pre.solve)
+def _transpose_solve(system, rhs, diag, rtol):
+    """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped) with the interior solver."""
+    lam, _ = InteriorSolver(system).solve(rhs, diag, transpose=True, rtol=rtol)
     return lam
 
 
@@ -134,8 +116,8 @@ class _Bilevel:
 
     def solve(self, theta):
         system = self.ev.system(theta)
-        U, info = _solve_interior(system, self.problem, self.ev.F, self.ev.H,
-                                  rtol=self.rtol, maxiter=None, callback=None)
+        U, info, _, _ = solve_system(system, self.problem, self.ev.F, self.ev.H,
+                                     rtol=self.rtol, maxiter=None, callback=None)
         if "newton_iterations" in info:
             self.newton_iterations.append(info["newton_iterations"])
         return system, U
@@ -152,8 +134,8 @@ class _Bilevel:
             diag = None
             if self.problem.nonlinearity is not None:
                 diag = self.problem.nonlinearity(U[system.interior])[1]
-            lam = _transpose_solve(ev, system, gI, diag, 1e-10)
-            W = cache["tau_r"] * cache["H"] - _pad_zero(xp, lam, 0.0)
+            lam = _transpose_solve(system, gI, diag, 1e-10)
+            W = cache["tau_r"] * cache["H"] - pad(xp, lam, 0.0)
             grad = ev.grad_theta(system, U, cache, W, theta=theta)
             if not np.all(np.isfinite(grad)):
                 raise FloatingPointError("non-finite gradient")
@@ -180,9 +162,10 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
                  lambda_b=None, learning_rate=0.01):
     """Learn per-axis kernel parameters; returns ``(kernels, info)``.
 
-    See :func:`solvers.pde.solve_pde` (``learn=True``) for the options. ``info`` holds
-    ``learner``, ``status`` (0 converged, 1 ``maxiter`` reached, 2 ``max_time`` reached,
-    3 stopped by the callback, 4 line search/optimizer failure), ``message``, ``nit``,
+    See :func:`solvers.pde.solve_pde` (``learn=True``) for the options. ``info`` is an
+    ``OptimizeResult`` with ``learner``, ``status`` (the library's table: 0 converged,
+    1 ``maxiter`` reached, 2 ``max_time`` reached, 5 line search/optimizer failure,
+    99 the callback raised StopIteration), ``success``, ``message``, ``nit``,
     ``nfev``, ``objective`` (first and last), ``history`` (objective per iteration),
     ``time_s``, ``pruned`` (per axis, the number of dropped components), ``components``
     (per axis, the surviving ``(weight, frequency, scale)`` triples).
@@ -196,24 +179,22 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
         lambda_b = float(problem.reference.get("lambda_b", 200.0))
     history = []
     bar = progress_bar(progress, maxiter, "kernel learning", leave=False)
-    state = {"status": 1, "message": "maximum number of iterations reached"}
+    state = {"status": MAXITER, "message": None}
 
     def report(it, theta, value):
         history.append(float(value))
         if bar is not None:
             bar.update(1)
             bar.set_postfix(objective=f"{value:.6g}")
-        if callback is not None:
-            res = {"nit": it, "objective": float(value), "x": np.array(theta),
-                   "elapsed_s": time.perf_counter() - t0}
-            if callback(res) is True:
-                state.update(status=3, message="stopped by the callback")
-                raise _Stop
+        if call_callback(callback, nit=it, fun=float(value), x=np.array(theta),
+                         elapsed_s=time.perf_counter() - t0):
+            state.update(status=CALLBACK, message=None)
+            raise _Stop
         check_time()
 
     def check_time():
         if max_time is not None and time.perf_counter() - t0 > max_time:
-            state.update(status=2, message=f"time budget max_time={max_time} s reached")
+            state.update(status=MAX_TIME, message=f"time budget max_time={max_time} s reached")
             raise _Stop
 
     try:
@@ -233,12 +214,11 @@ def learn_kernel(problem, grid, kernels, *, learner="bilevel", jitter=LEARN_JITT
         k2, n = prune_kernel(k, prune)
         out.append(k2)
         pruned.append(n)
-    info.update({"learner": learner, "status": state["status"], "message": state["message"],
-                 "success": state["status"] in (0, 1, 2), "history": history,
+    info.update({"learner": learner, "history": history,
                  "time_s": time.perf_counter() - t0, "pruned": pruned,
                  "components": [list(zip(k.weights.tolist(), k.means.tolist(),
                                          k.scales.tolist())) for k in out]})
-    return out, info
+    return out, make_result(state["status"], state["message"], **info)
 
 
 def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state, check_time):
@@ -271,9 +251,9 @@ def _run_bilevel(problem, grid, templates, jitter, rtol, maxiter, report, state,
                        options={"maxiter": maxiter, "maxcor": 20, "ftol": 1e-10,
                                 "gtol": 1e-9, "maxls": 10})
         if res.status == 0:
-            state.update(status=0, message="converged: " + str(res.message))
+            state.update(status=CONVERGED, message="converged: " + str(res.message))
         elif res.status != 1:
-            state.update(status=4, message=str(res.message))
+            state.update(status=NO_PROGRESS, message=str(res.message))
     except _Stop:
         pass
     info = {"nit": it[0], "nfev": b.nfev, "objective": (float(f0), float(best["f"]))}
@@ -292,9 +272,7 @@ def _run_joint_adam(problem, grid, templates, jitter, maxiter, report, state, la
     logt = np.zeros(2)  # log tau_1 (boundary), log tau_2 (residual)
     nb = int(ev.g_b.shape[0])
     nc = grid.size
-    m = [np.zeros_like(theta), xp.zeros_like(U), np.zeros(2)]
-    v = [np.zeros_like(theta), xp.zeros_like(U), np.zeros(2)]
-    b1, b2, eps = 0.9, 0.999, 1e-8
+    adam = Adam(lr=lr)
     first = None
     f = math.nan
     t = 0
@@ -308,13 +286,7 @@ def _run_joint_adam(problem, grid, templates, jitter, maxiter, report, state, la
             gth = ev.grad_theta(system, U, cache, tau[1] * cache["H"], theta=theta)
             glog = np.array([-lambda_b * (0.5 * nb - 0.5 * tau[0] * cache["b2"]),
                              -(0.5 * nc - 0.5 * tau[1] * cache["r2"])])
-            for i, g in enumerate((gth, gU, glog)):
-                m[i] = b1 * m[i] + (1 - b1) * g
-                v[i] = b2 * v[i] + (1 - b2) * g * g
-            c1, c2 = 1 - b1 ** t, 1 - b2 ** t
-            theta = theta - lr * (m[0] / c1) / (np.sqrt(v[0] / c2) + eps)
-            U = U - lr * (m[1] / c1) / (xp.sqrt(v[1] / c2) + eps)
-            logt = logt - lr * (m[2] / c1) / (np.sqrt(v[2] / c2) + eps)
+            theta, U, logt = adam.step([theta, U, logt], [gth, gU, glog])
             report(t, theta, f)
     except _Stop:
         pass

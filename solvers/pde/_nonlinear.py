@@ -1,8 +1,10 @@
 """Damped Newton for nonlinear collocation equations ``L_II V + g(V) = rhs``.
 
-Each step solves the linearized system ``(L_II + diag g'(V)) dV = -R`` with the part-1 inner
-solver (dense LU in 1-D; in d >= 2 GMRES preconditioned by the fast-diagonalization solve of
-the Kronecker-sum part of ``L_II`` shifted by the mean of ``g'``), then backtracks
+Each step solves the linearized system ``(L_II + diag g'(V)) dV = -R`` with the interior
+solver (:class:`~solvers.pde._interior.InteriorSolver`: dense LU in 1-D and on small grids;
+otherwise GMRES preconditioned by the fast-diagonalization solve of the Kronecker-sum part of
+``L_II`` shifted by the mean of ``g'`` at the first step, one preconditioner for all steps),
+then backtracks
 (``t = 1, 1/2, 1/4, ...``) until the residual norm decreases by the Armijo factor
 ``1 - 1e-4 t``. Full steps are taken whenever they decrease the residual, so near the
 solution this is Newton's method with its quadratic convergence.
@@ -12,44 +14,49 @@ from __future__ import annotations
 
 import math
 
+from .._result import CALLBACK, CONVERGED, MAXITER, NO_PROGRESS, STATUS, call_callback
+
 __all__ = ["damped_newton"]
 
 
-def damped_newton(system, problem, rhs0, V0, *, rtol=1e-10, maxiter=50, callback=None,
-                  max_halvings=30, state=None):
+def damped_newton(solver, problem, rhs0, V0, *, rtol=1e-10, maxiter=50, callback=None,
+                  max_halvings=30):
     """Solve ``L_II V + g(V) = rhs0`` from ``V0`` (interior-shaped); returns ``(V, info)``.
 
+    ``solver`` is the :class:`~solvers.pde._interior.InteriorSolver` of the system.
     ``info``: ``newton_iterations`` (steps taken), ``newton_residuals`` (relative to
     ``||rhs0||``, one per iterate), ``step_lengths``, ``inner_iterations`` (operator
     applications inside each linearized solve: GMRES iterations plus refinement residuals;
-    0 for direct solves), ``success``, ``message``. ``state`` (a dict) carries the inner
-    solver's reusable preconditioner between calls.
+    0 for direct solves), ``status`` (0 converged, 1 ``maxiter`` reached, 5 the line search
+    found no decrease, 99 the callback raised StopIteration), ``message``. ``callback``
+    receives an ``OptimizeResult`` with ``nit`` and ``residual`` before each step.
     """
-    from ._solve import _linear_solve  # the part-1 inner solver
-
-    xp = system.xp
+    xp = solver.xp
     g = problem.nonlinearity
     scale = float(xp.sqrt(xp.sum(rhs0 ** 2))) or 1.0
-    state = {} if state is None else state
 
     def residual(V):
         gv, dg = g(V)
-        R = system.apply_interior(V) + gv - rhs0
+        R = solver.system._apply(V, solver.block) + gv - rhs0
         return R, dg, float(xp.sqrt(xp.sum(R ** 2))) / scale
 
     V = V0
     R, dg, rn = residual(V)
     history, steps, inner = [rn], [], []
-    success, message = False, "maximum number of Newton iterations reached"
+    status = MAXITER
+    message = None
+    shift = float(xp.mean(dg))
+    last = {}
     for it in range(maxiter):
-        if callback is not None:
-            callback({"newton_iteration": it, "residual": rn})
-        if rn <= rtol:
-            success, message = True, "converged"
+        if call_callback(callback, nit=it, residual=rn, x=V):
+            status = CALLBACK
             break
-        dV, n_inner = _counted(system, lambda: _linear_solve(
-            system, -R, dg, rtol=min(1e-3, rtol * 1e3), maxiter=None, state=state))
-        inner.append(n_inner)
+        if rn <= rtol:
+            status = CONVERGED
+            break
+        before = solver.matvecs
+        dV, last = solver.solve(-R, dg, rtol=min(1e-3, rtol * 1e3), shift_hint=shift)
+        inner.append(solver.matvecs - before)
         t = 1.0
         for _ in range(max_halvings):
             Vt = V + t * dV
@@ -58,6 +65,7 @@ def damped_newton(system, problem, rhs0, V0, *, rtol=1e-10, maxiter=50, callback
                 break
             t *= 0.5
         else:
+            status = NO_PROGRESS
             message = "line search failed: no decrease along the Newton direction"
             break
         V, R, dg, rn = Vt, Rt, dgt, rnt
@@ -65,25 +73,10 @@ def damped_newton(system, problem, rhs0, V0, *, rtol=1e-10, maxiter=50, callback
         history.append(rn)
     else:
         if rn <= rtol:
-            success, message = True, "converged"
+            status = CONVERGED
     info = {"newton_iterations": len(steps), "newton_residuals": history,
-            "step_lengths": steps, "inner_iterations": inner, "success": success,
-            "message": message}
-    info.update({k: v for k, v in state.items() if k != "preconditioner"})
+            "step_lengths": steps, "inner_iterations": inner, "status": status,
+            "success": status == CONVERGED,
+            "message": STATUS[status] if message is None else message}
+    info.update({k: v for k, v in last.items() if k != "matvecs"})
     return V, info
-
-
-def _counted(system, solve):
-    """Run ``solve()`` counting the applications of ``system.apply_interior`` it makes."""
-    calls = [0]
-    original = system.apply_interior
-
-    def counting(V):
-        calls[0] += 1
-        return original(V)
-    system.apply_interior = counting
-    try:
-        out = solve()
-    finally:
-        del system.apply_interior  # back to the class method
-    return out, calls[0]

@@ -18,6 +18,10 @@ RBF
     ``k = sigma^2 exp(-tau^2 / (2 l^2))``.
 Matern
     ``k = sigma^2 Matern_nu(tau; l)``, ``nu`` in ``{1/2, 3/2, 5/2}``.
+Chebyshev
+    ``k = sum_{m=0}^{degree} T_m(t(x)) T_m(t(y))`` on an interval (a polynomial Mercer kernel,
+    not stationary): on its ``degree + 1`` Chebyshev–Gauss–Lobatto nodes the GP mean is the
+    polynomial interpolant, so GP collocation with it is Chebyshev spectral collocation.
 
 All parameters are held in an unconstrained vector (``params``; ``with_params`` builds
 a new kernel from one): ``[log w_1..Q, log s_1..Q, mu_1..Q]`` for the mixtures,
@@ -32,7 +36,7 @@ import numpy as np
 
 from .._array_api import array_namespace, from_numpy, to_numpy
 
-__all__ = ["SpectralMixture", "StudentTMixture", "RBF", "Matern"]
+__all__ = ["SpectralMixture", "StudentTMixture", "RBF", "Matern", "Chebyshev"]
 
 _NU_VALUES = (0.5, 1.5, 2.5)
 # Matérn-nu envelope as P(z) exp(-z), z = a|tau|, a = sqrt(2 nu) / l: coefficients of P.
@@ -456,3 +460,93 @@ class Matern(StudentTMixture):
     def _from_scalar(self, ell, var):
         return type(self)(lengthscale=ell, nu=self._nu, variance=var)
 
+
+
+class Chebyshev:
+    r"""Polynomial (Chebyshev) Mercer kernel on an interval.
+
+    ``k(x, y) = sum_{m=0}^{degree} T_m(t(x)) T_m(t(y))`` with ``t`` the affine map of
+    ``interval`` onto ``[-1, 1]``. A GP with this prior is a random polynomial of degree
+    ``degree``; conditioned on its values at the ``degree + 1`` Chebyshev–Gauss–Lobatto (CGL)
+    nodes of the interval, its mean is the interpolating polynomial and its derivative
+    matrices ``K^(r) K^{-1}`` are Chebyshev spectral differentiation matrices. The collocation
+    solver therefore uses their stable closed forms (``solvers/pde/_chebyshev.py``) instead of
+    inverting ``K``, whose condition grows like ``2^degree`` on other nodes.
+
+    Parameters
+    ----------
+    degree : int
+        Polynomial degree (the kernel has rank ``degree + 1``).
+    interval : (float, float)
+        ``(a, b)`` with ``a < b``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from solvers.pde.kernels import Chebyshev
+    >>> from solvers.pde._chebyshev import cgl_nodes, differentiation_matrices
+    >>> k = Chebyshev(8, (0.0, 1.0))
+    >>> x = cgl_nodes(0.0, 1.0, 9)
+    >>> D2 = k(x, x, dx=2) @ np.linalg.inv(k(x))      # the GP's K'' K^{-1}
+    >>> bool(np.allclose(D2, differentiation_matrices(0.0, 1.0, 9)[2], atol=1e-7))
+    True
+    """
+
+    n_components = 1
+    max_derivative_order = 4
+
+    def __init__(self, degree, interval):
+        import numbers
+        if not isinstance(degree, numbers.Integral) or isinstance(degree, bool) or degree < 1:
+            raise ValueError(f"`degree` must be an integer >= 1, got {degree!r}")
+        try:
+            a, b = (float(v) for v in interval)
+        except (TypeError, ValueError):
+            raise ValueError(f"`interval` must be a pair (a, b), got {interval!r}") from None
+        if not (math.isfinite(a) and math.isfinite(b) and a < b):
+            raise ValueError(f"`interval` must be finite with a < b, got {interval!r}")
+        self.degree = int(degree)
+        self.interval = (a, b)
+
+    @property
+    def variance(self):
+        """``max_x k(x, x) = degree + 1`` (at the interval's ends)."""
+        return float(self.degree + 1)
+
+    @property
+    def params(self):
+        """No learnable parameters: the GP mean on the CGL nodes does not depend on any."""
+        return np.zeros(0)
+
+    def __repr__(self):
+        return f"Chebyshev(degree={self.degree}, interval={self.interval})"
+
+    def _basis(self, x, order):
+        """``T_m^(order)(t(x))`` for ``m = 0..degree`` in x-units, shape ``(len(x), degree+1)``."""
+        a, b = self.interval
+        t = (2.0 * x - (a + b)) / (b - a)
+        n = self.degree + 1
+        T = [np.zeros((t.shape[0], n)) for _ in range(order + 1)]
+        T[0][:, 0] = 1.0
+        if n > 1:
+            T[0][:, 1] = t
+            if order >= 1:
+                T[1][:, 1] = 1.0
+        for m in range(1, n - 1):  # T_{m+1} = 2 t T_m - T_{m-1}, differentiated
+            for r in range(order + 1):
+                v = 2.0 * t * T[r][:, m] - T[r][:, m - 1]
+                if r:
+                    v = v + 2.0 * r * T[r - 1][:, m]
+                T[r][:, m + 1] = v
+        return T[order] * (2.0 / (b - a)) ** order
+
+    def __call__(self, x, y=None, dx=0, dy=0):
+        """Kernel matrix ``d^dx_x d^dy_y k(x_i, y_j)`` (host computation, result in x's library)."""
+        xp = array_namespace(x) if y is None else array_namespace(x, y)
+        xh = np.asarray(to_numpy(x), dtype=np.float64).reshape(-1)
+        yh = xh if y is None else np.asarray(to_numpy(y), dtype=np.float64).reshape(-1)
+        for name, d in (("dx", dx), ("dy", dy)):
+            if not isinstance(d, (int, np.integer)) or isinstance(d, bool) or not 0 <= d <= 2:
+                raise ValueError(f"`{name}` must be 0, 1 or 2, got {d!r}")
+        K = self._basis(xh, int(dx)) @ self._basis(yh, int(dy)).T
+        return from_numpy(K, xp, like=x)

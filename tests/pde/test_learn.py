@@ -176,10 +176,14 @@ def test_learning_interface_status_callback_progress():
                     progress=True)
     info = sol.info["learn"]
     assert [r["nit"] for r in seen] == list(range(1, len(seen) + 1))
-    assert all({"objective", "x", "elapsed_s"} <= set(r) for r in seen)
-    assert info["status"] in (0, 1, 4) and info["success"] == (info["status"] in (0, 1))
-    stopped = solve_pde(p, 24, kernel=k, learn=True, callback=lambda r: True)
-    assert stopped.info["learn"]["status"] == 3 and stopped.info["learn"]["nit"] == 1
+    assert all({"fun", "x", "elapsed_s"} <= set(r) for r in seen)
+    assert info["status"] in (0, 1, 5) and info["success"] == (info["status"] == 0)
+    assert info["selected"] in ("learned", "initial")
+
+    def stop(intermediate_result):
+        raise StopIteration
+    stopped = solve_pde(p, 24, kernel=k, learn=True, callback=stop)
+    assert stopped.info["learn"]["status"] == 99 and stopped.info["learn"]["nit"] == 1
     timed = solve_pde(p, 24, kernel=k, learn=True, max_time=1e-9)
     assert timed.info["learn"]["status"] == 2 and timed.info["learn"]["nit"] <= 1
     assert "max_time" in timed.info["learn"]["message"]
