@@ -180,9 +180,10 @@ def solve_system(system, problem, F, H, *, rtol, maxiter, callback):
         status = MAXITER
     if problem.nonlinearity is not None:
         # damped Newton from the linear solution, one preconditioner for every step
+        scale = float(xp.sqrt(xp.sum(F[system.interior] ** 2)))
         V, newton = damped_newton(solver, problem, rhs0, V, rtol=rtol,
                                   maxiter=50 if maxiter is None else int(maxiter),
-                                  callback=callback)
+                                  callback=callback, scale=scale)
         info.update(newton)
         status, nit = newton["status"], newton["newton_iterations"]
     info["matvecs"] = solver.matvecs
