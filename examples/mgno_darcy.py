@@ -1,8 +1,8 @@
 """MgNO on Darcy flow: generate data with geometric multigrid, train, test, plot.
 
 Generates random piecewise-constant coefficients ``a`` (contrast 4) and the solutions of
-``-div(a grad u) = 1`` on the unit square with ``solvers.multigrid.darcy_dataset`` (the
-geometric multigrid solver of part 1), trains ``solvers.multigrid.MgNO`` with Adam on the
+``-div(a grad u) = 1`` on the unit square with ``solvers.mgno.darcy_dataset`` (the
+geometric multigrid solver of part 1), trains ``solvers.mgno.MgNO`` with Adam on the
 relative L2 loss (hand-written backpropagation), prints the test error and the time per epoch,
 and saves ``mgno_darcy.png``: coefficient, truth, prediction and error for three test samples.
 
@@ -17,7 +17,7 @@ import time
 
 import numpy as np
 
-from solvers.multigrid import MgNO, darcy_dataset
+from solvers.mgno import MgNO, darcy_dataset
 
 
 def main():

@@ -6,6 +6,7 @@ special    log-Bessel functions ``log_iv``, ``log_kv``, ``iv_ratio``
 stats      von Mises-Fisher distribution and mixtures
 linalg     Kronecker algebra, fast diagonalization, array-API Krylov solvers
 multigrid  geometric multigrid operators, solvers and preconditioners
+mgno       learnable multigrid: trained V-cycles, MgNO, Darcy data sets
 pde        Gaussian-process PDE solvers on Kronecker grids (GP-HM)
 optimize   gradient-normalized-smoothness Newton methods, compositional optimizers
 """
@@ -14,7 +15,7 @@ import importlib as _importlib
 
 __version__ = "0.1.0.dev0"
 
-_SUBPACKAGES = ("special", "stats", "linalg", "multigrid", "pde", "optimize")
+_SUBPACKAGES = ("special", "stats", "linalg", "multigrid", "mgno", "pde", "optimize")
 __all__ = ["__version__", *_SUBPACKAGES]
 
 

@@ -1,9 +1,9 @@
-"""solvers.multigrid learnable operators: MgNO forward/backward time per sample vs grid size,
+"""solvers.mgno learnable operators: MgNO forward/backward time per sample vs grid size,
 parameter counts, and the cost of one learnable V-cycle (apply, adjoint, vjp)."""
 
 import numpy as np
 
-from solvers.multigrid import MgNO, MultigridOperator
+from solvers.mgno import MgNO, MultigridOperator
 
 
 class MgNOSample:

@@ -9,7 +9,8 @@
 import numpy as np
 
 from peer_cases import Row, best_time
-from solvers.multigrid import GeometricMultigrid, MgNO, MultigridOperator, poisson
+from solvers.mgno import MgNO, MultigridOperator
+from solvers.multigrid import GeometricMultigrid, poisson
 
 
 def rows(quick):

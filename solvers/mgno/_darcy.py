@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 import scipy.fft
 
-from ._grid import validate_grid_shape
+from .._grid_shape import validate_grid_shape
 from ._multigrid_operator import _check_rng
 
 __all__ = ["darcy_dataset"]
@@ -62,15 +62,14 @@ def darcy_dataset(n, shape, *, contrast=4.0, alpha=2.0, tau=3.0, rtol=1e-10, rng
 
     Examples
     --------
-    >>> from solvers.multigrid import darcy_dataset
+    >>> from solvers.mgno import darcy_dataset
     >>> a, u = darcy_dataset(2, (15, 15), rng=0)
     >>> a.shape, u.shape
     ((2, 15, 15), (2, 15, 15))
     >>> bool(u.min() > 0)
     True
     """
-    from ._hierarchy import mg_solve
-    from ._stencil import diffusion
+    from ..multigrid import diffusion, mg_solve
 
     if not isinstance(n, numbers.Integral) or n < 1:
         raise ValueError(f"`n` must be a positive integer, got {n!r}")

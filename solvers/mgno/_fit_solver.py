@@ -9,7 +9,7 @@ import numpy as np
 from .._progress import progress_bar
 from .._result import CALLBACK, FINISHED, NONFINITE, call_callback, make_result
 from ..optimize import Adam
-from ._grid import validate_grid_shape
+from .._grid_shape import validate_grid_shape
 from ._multigrid_operator import (MultigridOperator, _check_rng, _constant_stencil,
                                   _galerkin_stencil)
 from . import _stencil_conv as sc
@@ -210,12 +210,13 @@ def fit_solver(operator_A, *, sizes, objective="spectral_radius", test_sizes=(),
 
     Examples
     --------
-    >>> from solvers.multigrid import fit_solver, poisson
+    >>> from solvers.mgno import fit_solver
+    >>> from solvers.multigrid import poisson
     >>> res = fit_solver(poisson, sizes=[15], test_sizes=[31], steps=20, rng=0)
     >>> bool(res.rho[(15, 15)] < res.rho_classical[(15, 15)])
     True
     """
-    from ._stencil import StencilOperator
+    from ..multigrid import StencilOperator
 
     if not callable(operator_A) or isinstance(operator_A, StencilOperator):
         raise TypeError("`operator_A` must be a callable grid_shape -> StencilOperator, e.g. "

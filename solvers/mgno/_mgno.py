@@ -107,7 +107,7 @@ class MgNO:
     Examples
     --------
     >>> import numpy as np
-    >>> from solvers.multigrid import MgNO
+    >>> from solvers.mgno import MgNO
     >>> net = MgNO(1, 1, width=4, depth=2, levels=3, rng=0)
     >>> f = np.random.default_rng(0).standard_normal((5, 15, 15))
     >>> net.predict(f).shape

@@ -7,7 +7,7 @@ import numbers
 import numpy as np
 
 from .._array_api import array_namespace, from_numpy, same_namespace, to_numpy
-from ._grid import validate_grid_shape
+from .._grid_shape import validate_grid_shape
 from . import _stencil_conv as sc
 
 __all__ = ["MultigridOperator"]
@@ -21,7 +21,7 @@ def _check_rng(rng):
 
 def _constant_stencil(operator, grid_shape):
     """The ``(3,) * d`` stencil of a constant-coefficient operator (part 1's or an array)."""
-    from ._stencil import StencilOperator, poisson
+    from ..multigrid import StencilOperator, poisson
 
     d = len(grid_shape)
     if operator is None:
@@ -143,7 +143,8 @@ class MultigridOperator:
     Examples
     --------
     >>> import numpy as np
-    >>> from solvers.multigrid import MultigridOperator, poisson
+    >>> from solvers.mgno import MultigridOperator
+    >>> from solvers.multigrid import poisson
     >>> M = MultigridOperator((31, 31), levels=5, pre=1, post=1)
     >>> A = poisson((31, 31))
     >>> e = np.random.default_rng(0).standard_normal((31, 31))

@@ -1,6 +1,6 @@
 """Multi-channel 3-point stencil convolutions on structured grids, adjoints, weight gradients.
 
-The building blocks of :class:`~solvers.multigrid.MultigridOperator`. Every array is
+The building blocks of :class:`~solvers.mgno.MultigridOperator`. Every array is
 ``(batch, channels, *grid)`` with ``d = 1, 2, 3`` grid axes last. A stencil weight ``w`` has
 shape ``(out_channels, in_channels, 3**d)``; its last axis runs over the offsets
 ``itertools.product((-1, 0, 1), repeat=d)`` (C order), so reversing it negates every offset.

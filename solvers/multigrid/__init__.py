@@ -15,11 +15,9 @@ Smoothers and transfers
     Chebyshev              Chebyshev polynomial smoother in D^{-1} A
     restrict_full_weighting   full-weighting restriction of a grid array
     prolong_linear         (bi/tri)linear interpolation of a grid array
-Learnable multigrid operators (MgNO)
-    MultigridOperator      linear map f -> u given by one V-cycle of parameter stencils (adjoint, vjp)
-    fit_solver             learn a V-cycle's stencils for a stencil family over several grid sizes
-    MgNO                   multigrid neural operator: layers gelu(W_mg u + W_1x1 u + b), fit/predict
-    darcy_dataset          random Darcy-flow problems -div(a grad u) = 1 solved by multigrid
+
+The learnable multigrid (MultigridOperator, fit_solver, MgNO, darcy_dataset) lives in
+:mod:`solvers.mgno`.
 """
 
 from . import _register  # noqa: F401  (kernels into the backend registry)
@@ -27,10 +25,6 @@ from ._hierarchy import GeometricMultigrid, MultigridLevel, mg_solve
 from ._smoothers import Chebyshev, Jacobi, RedBlackGaussSeidel
 from ._stencil import StencilOperator, diffusion, galerkin_operator, poisson
 from ._transfer import prolong_linear, restrict_full_weighting
-from ._multigrid_operator import MultigridOperator
-from ._fit_solver import fit_solver
-from ._mgno import MgNO
-from ._darcy import darcy_dataset
 
 __all__ = [
     "StencilOperator",
@@ -45,8 +39,4 @@ __all__ = [
     "Chebyshev",
     "restrict_full_weighting",
     "prolong_linear",
-    "MultigridOperator",
-    "fit_solver",
-    "MgNO",
-    "darcy_dataset",
 ]

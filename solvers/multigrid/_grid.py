@@ -11,29 +11,14 @@ is odd and at least 3: ``n -> (n - 1) / 2``, the coarse node ``I`` sitting on fi
 from __future__ import annotations
 
 import math
-import operator
 
 import numpy as np
 
 from .._array_api import device
 from .._backend import backend_for
+from .._grid_shape import validate_grid_shape
 
 __all__ = ["Layout", "validate_grid_shape", "pad_interior", "to_padded", "from_padded"]
-
-
-def validate_grid_shape(grid_shape, name="grid_shape"):
-    """Return ``grid_shape`` as a tuple of 1 to 3 positive ints, else raise."""
-    if isinstance(grid_shape, (int, np.integer)):
-        grid_shape = (grid_shape,)
-    try:
-        shape = tuple(operator.index(n) for n in grid_shape)
-    except TypeError:
-        raise TypeError(f"`{name}` must be an int or a tuple of ints, got {grid_shape!r}") from None
-    if not 1 <= len(shape) <= 3:
-        raise ValueError(f"`{name}` must have 1, 2 or 3 dimensions, got {shape}")
-    if any(n < 1 for n in shape):
-        raise ValueError(f"`{name}` must contain positive sizes, got {shape}")
-    return shape
 
 
 class Layout:

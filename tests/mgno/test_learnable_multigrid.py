@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from solvers._array_api import from_numpy, to_numpy, xp_assert_close
-from solvers.multigrid import (GeometricMultigrid, MultigridOperator, StencilOperator, fit_solver,
-                               poisson)
+from solvers.mgno import MultigridOperator, fit_solver
+from solvers.multigrid import GeometricMultigrid, StencilOperator, poisson
 
 
 def _random_operator(d, n, levels, channels, boundary, seed=1, pre=2, post=1):
@@ -172,7 +172,7 @@ def test_bad_input():
 # -- fit_solver -------------------------------------------------------------------------------
 def test_fit_solver_gradient_matches_central_differences(rng):
     import array_api_compat.numpy as xp
-    from solvers.multigrid._fit_solver import _SharedStencils, _loss_and_grad
+    from solvers.mgno._fit_solver import _SharedStencils, _loss_and_grad
 
     shared = _SharedStencils(poisson, 2, 1, 1, 3, (31, 31))
     theta = shared.theta0 + 0.01 * rng.standard_normal(shared.size)

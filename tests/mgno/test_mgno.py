@@ -5,8 +5,9 @@ import pytest
 import scipy.sparse.linalg
 
 from solvers._array_api import from_numpy, to_numpy
-from solvers.multigrid import MgNO, darcy_dataset, diffusion
-from solvers.multigrid._darcy import _gaussian_field
+from solvers.mgno import MgNO, darcy_dataset
+from solvers.mgno._darcy import _gaussian_field
+from solvers.multigrid import diffusion
 
 
 def _batch(rng, n=15, b=2, c=1):
