@@ -15,6 +15,7 @@ CuPy is never imported at module import time.
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 
@@ -28,6 +29,8 @@ __all__ = [
     "is_cupy_namespace",
     "is_array_api_strict_namespace",
     "same_namespace",
+    "namespace_name",
+    "namespace_from_name",
     "device",
     "to_device",
     "to_numpy",
@@ -40,6 +43,9 @@ __all__ = [
 
 _SCALAR_TYPES = (numbers.Number, np.generic)
 _NUMPY_FAST_TYPES = (np.ndarray, numbers.Number, np.generic)  # ndarray subclasses included
+# array_like inputs as SciPy takes them: like Python scalars they do not constrain the
+# namespace (alone they mean NumPy; next to a CuPy array, CuPy) and are converted by asarray
+_SEQUENCE_TYPES = (list, tuple)
 
 
 def array_namespace(*arrays):
@@ -53,7 +59,9 @@ def array_namespace(*arrays):
     Parameters
     ----------
     *arrays : array_like or scalar or None
-        The inputs. Python scalars and ``None`` do not constrain the namespace.
+        The inputs. Python scalars, lists, tuples and ``None`` do not constrain the
+        namespace (alone they give NumPy, as in SciPy); callers convert them with
+        ``xp.asarray``.
 
     Returns
     -------
@@ -74,12 +82,14 @@ def array_namespace(*arrays):
     True
     """
     for a in arrays:
-        if a is not None and type(a) is not np.ndarray and not isinstance(a, _NUMPY_FAST_TYPES):
+        if (a is not None and type(a) is not np.ndarray
+                and not isinstance(a, _NUMPY_FAST_TYPES + _SEQUENCE_TYPES)):
             break  # a non-NumPy array: let array-api-compat decide
     else:
         return _np_compat
+    arrays_in = [a for a in arrays
+                 if a is not None and not isinstance(a, (numbers.Number,) + _SEQUENCE_TYPES)]
     try:
-        arrays_in = [a for a in arrays if a is not None and not isinstance(a, numbers.Number)]
         return array_api_compat.array_namespace(*arrays_in)
     except TypeError as exc:
         libraries = sorted({_library_name(a) for a in arrays_in})
@@ -94,6 +104,19 @@ def array_namespace(*arrays):
 def _library_name(a):
     module = type(a).__module__.split(".")[0]
     return module
+
+
+def namespace_name(xp):
+    """The importable module name of namespace ``xp`` (``None`` stays ``None``): what
+    objects store instead of the module so that they pickle."""
+    return None if xp is None else xp.__name__
+
+
+def namespace_from_name(name):
+    """The namespace stored by :func:`namespace_name` (imported again; ``None`` stays)."""
+    if name is None:
+        return None
+    return importlib.import_module(name)
 
 
 def is_numpy_namespace(xp):

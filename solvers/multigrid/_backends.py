@@ -7,11 +7,16 @@ arrays (see :mod:`._grid`): ``zeros``, ``apply``, ``residual``, ``jacobi``, ``co
 transfers take optional prolongation ``weights`` made by ``bind_weights`` (see
 :mod:`._interpolation`; ``None`` is d-linear interpolation and full weighting).
 ``colour_sweep`` and ``prolong_add`` may update their first array argument in place and
-return it, and ``residual`` may return a per-level work array that its next call
-overwrites: callers use the returned arrays at once.
+return it, and ``residual`` may return a per-level, per-thread work array that its next
+call in the same thread overwrites: callers use the returned arrays at once. Nothing
+mutable is shared between threads: ``BoundStencil.cache`` holds only derived data that
+every thread computes identically, and work arrays live in ``BoundStencil.scratch``
+(thread-local).
 """
 
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -42,7 +47,8 @@ class BoundStencil:
         else:  # one colour per parity pattern of the active axes
             mask = sum(1 << (2 - a) for a in range(3) if not layout.act[a])
             self.colours = [c for c in range(8) if not c & mask]
-        self.cache = {}
+        self.cache = {}   # immutable derived data only (safe to share between threads)
+        self.scratch = threading.local()   # per-thread work arrays (see NumbaBackend.residual)
         backend.bind(self, coef, const)
 
 
@@ -79,9 +85,12 @@ class NumbaBackend:
         return out
 
     def residual(self, bs, u, f):
-        out = bs.cache.get("residual")
-        if out is None:  # reused: allocating (and page-faulting) it costs as much as filling it
-            out = bs.cache["residual"] = np.zeros_like(u)
+        # reused: allocating (and page-faulting) it costs as much as filling it. One per
+        # thread, so concurrent solves on a shared operator never write into each other's
+        # residual (issue 20: a shared buffer gave wrong results in 1 run of 3).
+        out = getattr(bs.scratch, "residual", None)
+        if out is None or out.shape != u.shape or out.dtype != u.dtype:
+            out = bs.scratch.residual = np.zeros_like(u)
         _nb.apply_stencil(bs.coef, bs.off, bs.vary, u, f, out, bs.layout.lo, bs.layout.hi,
                           True)
         return out

@@ -184,6 +184,12 @@ class GeometricMultigrid:
                 "1023, or 3 * 2**k - 1 ...)")
         self._contexts = {}
 
+    def __getstate__(self):
+        # the per-backend contexts are a cache (they hold namespaces): rebuilt after unpickling
+        state = self.__dict__.copy()
+        state["_contexts"] = {}
+        return state
+
     # -- backends ------------------------------------------------------------------------
     def _context(self, xp, dtype, like):
         bs = self.levels[0].A._bind(xp, dtype, like)

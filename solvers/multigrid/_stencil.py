@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 
 import numpy as np
 
-from .._array_api import array_namespace, as_float_array, device, from_numpy, to_numpy
+from .._array_api import (
+    array_namespace,
+    as_float_array,
+    device,
+    from_numpy,
+    namespace_from_name,
+    namespace_name,
+    to_numpy,
+)
 from .._backend import backend_for
 from ._backends import BoundStencil, get_backend
 from ._grid import Layout, from_padded, to_padded, validate_grid_shape
@@ -106,6 +115,19 @@ class StencilOperator:
         self._bound = {}
         self._transpose = None
         return self
+
+    # -- pickling: the namespace by name; bound stencils and the transpose are rebuilt ---
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_xp"] = namespace_name(self._xp)
+        state["_bound"] = {}
+        state["_transpose"] = None
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state["_xp"] = namespace_from_name(state["_xp"])
+        self.__dict__.update(state)
 
     @classmethod
     def _from_parts(cls, layout, offsets, *, const=None, coef=None, rediscretize=None):
@@ -302,11 +324,8 @@ def poisson(shape, *, spacing=None, dtype=None):
             offsets.append(tuple(o))
             values.append(-1.0 / h[axis] ** 2)
     layout = Layout(grid_shape)
-
-    def rediscretize():
-        return poisson(layout.coarse().grid_shape, spacing=tuple(2 * hi for hi in h),
-                       dtype=dtype)
-
+    # a partial of a module-level function, not a closure: the operator pickles
+    rediscretize = functools.partial(_poisson_coarse, grid_shape, h, dtype)
     A = StencilOperator._from_parts(layout, offsets, const=np.array(values),
                                     rediscretize=rediscretize)
     if dtype is not None:
@@ -314,6 +333,28 @@ def poisson(shape, *, spacing=None, dtype=None):
         if A.dtype not in (np.float32, np.float64):
             raise ValueError(f"`dtype` must be float32 or float64, got {dtype}")
     return A
+
+
+def _poisson_coarse(grid_shape, h, dtype):
+    """``poisson`` rediscretized on the next coarser grid (spacing ``2 h``)."""
+    return poisson(Layout(grid_shape).coarse().grid_shape, spacing=tuple(2 * hi for hi in h),
+                   dtype=dtype)
+
+
+def _diffusion_coarse(a, h, location):
+    """``diffusion`` rediscretized on the next coarser grid (see :func:`diffusion`)."""
+    d = a.ndim
+    if location == "node":
+        coarse = a[(slice(None, None, 2),) * d]
+    else:
+        coarse = a
+        for axis in range(d):
+            index_even = [slice(None)] * d
+            index_odd = [slice(None)] * d
+            index_even[axis] = slice(0, None, 2)
+            index_odd[axis] = slice(1, None, 2)
+            coarse = 0.5 * (coarse[tuple(index_even)] + coarse[tuple(index_odd)])
+    return diffusion(coarse, spacing=tuple(2 * hi for hi in h), location=location)
 
 
 def _face_coefficients(xp, a, axis, location, nd):
@@ -414,19 +455,7 @@ def diffusion(coefficient, *, spacing=None, location="node"):
     values.insert(0, centre)
     coef = xp.stack([xp.reshape(v, layout.n3) for v in values], axis=0)
 
-    def rediscretize():
-        if location == "node":
-            coarse = a[(slice(None, None, 2),) * d]
-        else:
-            coarse = a
-            for axis in range(d):
-                index_even = [slice(None)] * d
-                index_odd = [slice(None)] * d
-                index_even[axis] = slice(0, None, 2)
-                index_odd[axis] = slice(1, None, 2)
-                coarse = 0.5 * (coarse[tuple(index_even)] + coarse[tuple(index_odd)])
-        return diffusion(coarse, spacing=tuple(2 * hi for hi in h), location=location)
-
+    rediscretize = functools.partial(_diffusion_coarse, a, h, location)
     return StencilOperator._from_parts(layout, offsets, coef=coef, rediscretize=rediscretize)
 
 
