@@ -4,8 +4,8 @@ from .._backend import register_kernel
 
 _S = "solvers.stats."
 # Numba passes over the rows for NumPy; the array-API standard elsewhere (CuPy included)
-register_kernel("stats.dot_over_norm", numpy=_S + "_vmf:_dot_over_norm_numba",
-                generic=_S + "_vmf:_dot_over_norm_generic")
+register_kernel("stats.cos_minus_one", numpy=_S + "_vmf:_cos_minus_one_numba",
+                generic=_S + "_vmf:_cos_minus_one_generic")
 register_kernel("stats.row_norms", numpy=_S + "_vmf_mixture:_row_norms_numpy",
                 generic=_S + "_vmf_mixture:_row_norms_generic")
 register_kernel("stats.resultant", numpy=_S + "_vmf_validation:_resultant_numba",

@@ -10,15 +10,22 @@ import math
 
 import numpy as np
 
-from solvers._array_api import array_namespace, from_numpy, to_numpy
+from solvers._array_api import (
+    array_namespace,
+    from_numpy,
+    namespace_from_name,
+    namespace_name,
+    to_numpy,
+)
 from solvers._backend import backend_for
 
 from ._vmf_kappa import (
     kappa_from_mean_resultant,
     log_normalizer,
+    log_normalizer_plus_kappa,
     mean_resultant_and_complement,
 )
-from ._vmf_numba import rowwise_dot_over_norm
+from ._vmf_numba import rowwise_cos_minus_one
 from ._vmf_sampling import sample_vmf
 from ._vmf_validation import (
     as_data_matrix,
@@ -104,26 +111,30 @@ def _log_c_scalar(p, kappa):
     return float(log_normalizer(p, np.asarray(kappa, dtype=np.float64), array_namespace(1.0)))
 
 
-def _logpdf(x, mu, kappa, log_c, xp):
+def _logpdf(x, mu, kappa, log_c_plus_kappa, xp):
+    """``kappa (mu.x - 1) + (log C_p(kappa) + kappa)``: the scaled form, in which neither
+    sum cancels (``log C + kappa mu.x`` adds two terms of size ``kappa`` to get a small one)."""
     p = mu.shape[0]
     x = as_real_float64(x, xp, "x", "mu")
     if x.ndim < 1 or x.shape[-1] != p:
         raise ValueError(f"`x` must have shape (..., {p}), got {tuple(x.shape)}")
     lead = tuple(x.shape[:-1])
     x2 = xp.reshape(x, (-1, p))
-    dots, norms = backend_for(xp).kernel("stats.dot_over_norm")(xp, x2, mu)
+    t, norms = backend_for(xp).kernel("stats.cos_minus_one")(xp, x2, mu)
     check_row_norms(norms, "x")
-    return backend_for(xp).scalar_result(xp.reshape(log_c + kappa * dots, lead))
+    return backend_for(xp).scalar_result(xp.reshape(kappa * t + log_c_plus_kappa, lead))
 
 
-def _dot_over_norm_numba(xp, x2, mu):
-    """``((x_i . mu) / ||x_i||, ||x_i||)`` by one Numba pass over the rows."""
-    return rowwise_dot_over_norm(np.ascontiguousarray(x2), np.ascontiguousarray(mu))
+def _cos_minus_one_numba(xp, x2, mu):
+    """``(mu.x_i/||x_i|| - 1, ||x_i||)`` by one Numba pass over the rows (releases the GIL)."""
+    return rowwise_cos_minus_one(np.ascontiguousarray(x2), np.ascontiguousarray(mu))
 
 
-def _dot_over_norm_generic(xp, x2, mu):
+def _cos_minus_one_generic(xp, x2, mu):
+    """The same as ``-||x_i/||x_i|| - mu||^2 / 2`` (no cancellation as ``x_i -> mu``)."""
     norms = xp.sqrt(xp.sum(x2 * x2, axis=1))
-    return (x2 @ mu) / norms, norms
+    e = x2 / norms[:, None] - mu
+    return -0.5 * xp.sum(e * e, axis=1), norms
 
 
 def _rvs(mu, kappa, size, rng, xp):
@@ -159,17 +170,32 @@ class vonmises_fisher_frozen:
         self.kappa = validate_kappa(kappa)
         self.dim = int(self.mu.shape[0])
         self._log_c = _log_c_scalar(self.dim, self.kappa)
+        self._log_c_plus_kappa = float(log_normalizer_plus_kappa(self.dim, self.kappa))
         A, C = mean_resultant_and_complement(self.dim, self.kappa)
         self._A, self._C = float(A), float(C)
 
     def logpdf(self, x):
         """Log density at the rows of ``x`` (shape ``(..., p)``; rows are renormalized)."""
-        return _logpdf(x, self.mu, self.kappa, self._log_c, self._xp)
+        return _logpdf(x, self.mu, self.kappa, self._log_c_plus_kappa, self._xp)
 
     def pdf(self, x):
         """Density at the rows of ``x``."""
         out = self.logpdf(x)
         return self._xp.exp(out)
+
+    # pickling: the namespace by its module name, never the module
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state["_xp"] = namespace_name(self._xp)
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        state["_xp"] = namespace_from_name(state["_xp"])
+        self.__dict__.update(state)
+
+    def __repr__(self):
+        return f"vonmises_fisher(mu of dim {self.dim}, kappa={self.kappa!r})"
 
     def rvs(self, size=None, rng=None):
         """Random unit vectors: shape ``(p,)`` for ``size=None``, else ``size + (p,)``.
@@ -216,6 +242,12 @@ class vonmises_fisher_gen:
       (SciPy 1.17 builds one: 132 s for 2000 samples at p = 8192, out of memory at 32768).
       ``size=None`` returns one vector of shape ``(p,)`` (SciPy returns ``(1, p)``).
     * ``fit`` is the exact maximum-likelihood estimate (see :meth:`fit`).
+    * ``logpdf`` is evaluated in the scaled form ``kappa (mu.x - 1) + (log C_p(kappa) +
+      kappa)``, with ``mu.x - 1 = -||x/||x|| - mu||^2 / 2`` and ``log C + kappa`` from the
+      exponentially scaled Bessel function, so no two terms of size ``kappa`` cancel:
+      relative error <= 1e-15 against 50-digit references for p from 2 to 1000 and kappa
+      to 1e7 (``pdf``: <= 1e-14 where it neither over- nor underflows far).
+    * Frozen distributions are immutable, safe to share between threads, and pickle.
 
     References
     ----------

@@ -12,7 +12,7 @@ import math
 import numba
 import numpy as np
 
-__all__ = ["perron_tail", "resultant_rows", "assemble_samples", "rowwise_dot_over_norm"]
+__all__ = ["perron_tail", "resultant_rows", "assemble_samples", "rowwise_cos_minus_one"]
 
 _SUM_FLAGS = {"reassoc", "contract"}
 _CF_MAX_TERMS = 2000
@@ -81,21 +81,32 @@ def resultant_rows(x, coef):
     return r, norms
 
 
-@numba.njit(cache=True, fastmath=_SUM_FLAGS)
-def rowwise_dot_over_norm(x, mu):
-    """``(x_i . mu) / ||x_i||`` and ``||x_i||`` for every row ``i`` of ``x``."""
+@numba.njit(cache=True, nogil=True, fastmath=_SUM_FLAGS)
+def rowwise_cos_minus_one(x, mu):
+    """``t_i = mu . x_i / ||x_i|| - 1`` and ``||x_i||`` for every row ``i`` of ``x``.
+
+    ``t_i = -||x_i/||x_i|| - mu||^2 / 2`` for a unit ``mu``: no cancellation as
+    ``x_i -> mu``, and an error in ``||x_i||`` changes ``t_i`` only relatively. A zero row
+    gets NaN.
+    """
     n, p = x.shape
     out = np.empty(n)
     norms = np.empty(n)
     for i in range(n):
         s = 0.0
-        d = 0.0
         for j in range(p):
             s += x[i, j] * x[i, j]
-            d += x[i, j] * mu[j]
         nrm = math.sqrt(s)
         norms[i] = nrm
-        out[i] = d / nrm if nrm > 0.0 else math.nan
+        if not nrm > 0.0:
+            out[i] = math.nan
+            continue
+        inv = 1.0 / nrm
+        d = 0.0
+        for j in range(p):
+            e = x[i, j] * inv - mu[j]
+            d += e * e
+        out[i] = -0.5 * d
     return out, norms
 
 
