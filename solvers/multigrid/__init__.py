@@ -13,6 +13,7 @@ Smoothers and transfers
     Jacobi                 weighted Jacobi smoother
     RedBlackGaussSeidel    red-black (multicolour) Gauss-Seidel smoother
     Chebyshev              Chebyshev polynomial smoother in D^{-1} A
+    LineGaussSeidel        zebra / alternating-direction line Gauss-Seidel (anisotropic problems)
     restrict_full_weighting   full-weighting restriction of a grid array
     prolong_linear         (bi/tri)linear interpolation of a grid array
 
@@ -22,6 +23,7 @@ The learnable multigrid (MultigridOperator, fit_solver, MgNO, darcy_dataset) liv
 
 from . import _register  # noqa: F401  (kernels into the backend registry)
 from ._hierarchy import GeometricMultigrid, MultigridLevel, mg_solve
+from ._line_smoothers import LineGaussSeidel
 from ._smoothers import Chebyshev, Jacobi, RedBlackGaussSeidel
 from ._stencil import StencilOperator, diffusion, galerkin_operator, poisson
 from ._transfer import prolong_linear, restrict_full_weighting
@@ -37,6 +39,7 @@ __all__ = [
     "Jacobi",
     "RedBlackGaussSeidel",
     "Chebyshev",
+    "LineGaussSeidel",
     "restrict_full_weighting",
     "prolong_linear",
 ]

@@ -49,6 +49,7 @@ class BoundStencil:
             self.colours = [c for c in range(8) if not c & mask]
         self.cache = {}   # immutable derived data only (safe to share between threads)
         self.scratch = threading.local()   # per-thread work arrays (see NumbaBackend.residual)
+        self.source = (const, coef)   # the operator's coefficients (line smoother factors)
         backend.bind(self, coef, const)
 
 

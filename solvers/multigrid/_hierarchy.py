@@ -12,7 +12,10 @@ from .._backend import backend_for
 from .._result import CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback, make_result
 from ._grid import from_padded, to_padded
 from ._interpolation import operator_interpolation_weights
-from ._smoothers import make_smoother
+from ._line_smoothers import LineGaussSeidel
+from ._semicoarsening import (STRONG_COUPLING, coarsened_mask, coupling_strength,
+                              plan_coarsening, semi_galerkin_operator)
+from ._smoothers import RedBlackGaussSeidel, make_smoother
 from ._stencil import StencilOperator, galerkin_operator
 
 __all__ = ["GeometricMultigrid", "MultigridLevel", "mg_solve"]
@@ -26,12 +29,18 @@ class MultigridLevel:
 
     ``weights`` holds the operator-dependent prolongation to this level from the next
     coarser one (host array, see :mod:`._interpolation`), ``None`` for d-linear.
+    ``coarsening`` is how it coarsens to the next level (``"full"``, a tuple of the grid
+    axes coarsened, or ``None`` on the coarsest level), ``strength`` the per-axis coupling
+    strength of its stencil (maximum 1) and ``smoother`` the smoother used on it.
     """
 
     def __init__(self, A, weights=None):
         self.A = A
         self.grid_shape = A.grid_shape
         self.weights = weights
+        self.coarsening = None
+        self.strength = None
+        self.smoother = None
 
     def __repr__(self):
         return f"MultigridLevel(grid_shape={self.grid_shape}, A={self.A!r})"
@@ -51,6 +60,34 @@ class _Context:
         coarse = ml.levels[-1].A
         inverse = np.linalg.inv(coarse.tosparse().toarray())
         self.coarse_inverse = xp.astype(from_numpy(inverse, xp, like=like), dtype)
+        # semi-coarsened levels: the coarsened padded axes, and the transfer kernels
+        self.masks = [None if lev.coarsening in ("full", None)
+                      else coarsened_mask(lev.A._layout, lev.coarsening) for lev in ml.levels]
+        kernels = backend_for(xp)
+        self._semi_restrict = kernels.kernel("multigrid.semi_restrict")
+        self._semi_prolong_add = kernels.kernel("multigrid.semi_prolong_add")
+
+    def restrict(self, level, rf):
+        """Restriction of a padded array from ``level`` to ``level + 1``."""
+        fine, coarse = self.bound[level].layout, self.bound[level + 1].layout
+        if self.masks[level] is None:
+            return self.backend.restrict(rf, fine, coarse, self.weights[level])
+        return self._semi_restrict(self.xp, rf, fine, coarse, self.masks[level])
+
+    def residual_restrict(self, level, u, f):
+        """The restricted residual ``R (f - A u)`` of ``level``."""
+        bs, coarse = self.bound[level], self.bound[level + 1].layout
+        if self.masks[level] is None:
+            return self.backend.residual_restrict(bs, u, f, coarse, self.weights[level])
+        return self._semi_restrict(self.xp, self.backend.residual(bs, u, f), bs.layout, coarse,
+                                   self.masks[level])
+
+    def prolong_add(self, level, uc, u):
+        """``u + P uc`` from ``level + 1`` to ``level`` (may update ``u`` in place)."""
+        fine, coarse = self.bound[level].layout, self.bound[level + 1].layout
+        if self.masks[level] is None:
+            return self.backend.prolong_add(uc, u, coarse, fine, self.weights[level])
+        return self._semi_prolong_add(self.xp, uc, u, coarse, fine, self.masks[level])
 
     def coarse_solve(self, f):
         xp, layout = self.xp, self.bound[-1].layout
@@ -73,9 +110,21 @@ class GeometricMultigrid:
     A : StencilOperator
         The fine operator (from :func:`poisson`, :func:`diffusion` or a stencil).
     smoother : str, tuple or smoother object
-        ``"rbgs"`` (red-black Gauss–Seidel, default), ``"jacobi"`` (weighted Jacobi),
-        ``"chebyshev"``, a ``(name, {options})`` pair such as ``("jacobi", {"omega": 2/3})``,
-        or an instance of :class:`Jacobi`, :class:`RedBlackGaussSeidel`, :class:`Chebyshev`.
+        ``"auto"`` (default): per level, from its stencil's coupling strength (see
+        ``coarsening``): zebra line Gauss–Seidel along the strongest axis where the level is
+        anisotropic (some axis below half the strongest one's coupling) and either only one
+        axis is strong or the level is fully coarsened; red-black Gauss–Seidel elsewhere (so
+        an isotropic problem runs exactly the classical cycle). Or ``"rbgs"`` (red-black Gauss–Seidel), ``"jacobi"`` (weighted
+        Jacobi), ``"chebyshev"``, ``"line"`` (:class:`LineGaussSeidel` on every level), a
+        ``(name, {options})`` pair such as ``("line", {"axis": "alternating"})``, or a
+        smoother instance.
+    coarsening : {"auto", "full", "semi"}
+        ``"full"`` coarsens every axis on every level. ``"semi"`` coarsens, on each level,
+        only the axes whose coupling strength (read from that level's stencil, see
+        :func:`~solvers.multigrid._semicoarsening.coupling_strength`) is at least half the
+        strongest axis' (all axes for an isotropic stencil). ``"auto"`` (default) is
+        ``"semi"``, except with ``coarse_operator="rediscretize"`` (``"full"``). The choice
+        made on each level is shown by ``repr``.
     presmooth, postsmooth : int
         Smoothing sweeps before and after the coarse-grid correction.
     coarse_operator : {"galerkin", "rediscretize"}
@@ -126,13 +175,18 @@ class GeometricMultigrid:
     (True, True, True)
     """
 
-    def __init__(self, A, *, smoother="rbgs", presmooth=2, postsmooth=1,
+    def __init__(self, A, *, smoother="auto", presmooth=2, postsmooth=1,
                  coarse_operator="galerkin", interpolation="auto", max_levels=None,
-                 coarse_size=100):
+                 coarse_size=100, coarsening="auto"):
         if not isinstance(A, StencilOperator):
             raise TypeError(f"`A` must be a StencilOperator (see poisson, diffusion), "
                             f"got {type(A).__name__}")
-        self.smoother = make_smoother(smoother)
+        self.smoother = "auto" if smoother == "auto" else make_smoother(
+            smoother, {"line": LineGaussSeidel})
+        if coarsening not in ("auto", "full", "semi"):
+            raise ValueError(f"`coarsening` must be 'auto', 'full' or 'semi', got {coarsening!r}")
+        if coarsening == "semi" and coarse_operator != "galerkin":
+            raise ValueError("coarsening='semi' needs coarse_operator='galerkin'")
         for name, value in (("presmooth", presmooth), ("postsmooth", postsmooth)):
             if not (isinstance(value, numbers.Integral) and value >= 0):
                 raise ValueError(f"`{name}` must be a non-negative integer, got {value!r}")
@@ -161,12 +215,19 @@ class GeometricMultigrid:
         self.presmooth, self.postsmooth = int(presmooth), int(postsmooth)
         self.coarse_operator = coarse_operator
         self.interpolation = interpolation
+        self.coarsening = coarsening
+        mode = "full" if coarsening == "full" or coarse_operator != "galerkin" else "semi"
         self.levels = [MultigridLevel(A)]
         max_levels = max_levels or 64
-        while (len(self.levels) < max_levels and self.levels[-1].A.shape[0] > coarse_size
-               and self.levels[-1].A._layout.can_coarsen()):
-            fine = self.levels[-1].A
-            if interpolation == "operator":
+        while len(self.levels) < max_levels and self.levels[-1].A.shape[0] > coarse_size:
+            level = self.levels[-1]
+            fine = level.A
+            level.coarsening = plan_coarsening(fine, mode)
+            if level.coarsening is None:
+                break
+            if level.coarsening != "full":
+                coarse = semi_galerkin_operator(fine, level.coarsening)
+            elif interpolation == "operator":
                 self.levels[-1].weights = operator_interpolation_weights(fine)
                 coarse = galerkin_operator(fine, self.levels[-1].weights)
             elif coarse_operator == "galerkin":
@@ -174,6 +235,11 @@ class GeometricMultigrid:
             else:
                 coarse = fine._rediscretize()
             self.levels.append(MultigridLevel(coarse))
+        for level in self.levels:
+            A_l = level.A
+            level.strength = coupling_strength(A_l._layout, A_l._offsets3, A_l._const,
+                                               A_l._coef)
+            level.smoother = self._level_smoother(level)
         n_coarse = self.levels[-1].A.shape[0]
         if n_coarse > _MAX_COARSE_DIRECT:
             raise ValueError(
@@ -189,6 +255,18 @@ class GeometricMultigrid:
         state = self.__dict__.copy()
         state["_contexts"] = {}
         return state
+
+    def _level_smoother(self, level):
+        """The automatic choice: line Gauss–Seidel along the one strongly coupled axis of an
+        anisotropic level (or along the strongest one of a fully coarsened anisotropic
+        level), red-black Gauss–Seidel elsewhere."""
+        if self.smoother != "auto":
+            return self.smoother
+        active = [a for a, n in enumerate(level.grid_shape) if n > 1]
+        strong = [a for a in active if level.strength[a] >= STRONG_COUPLING]
+        if len(strong) < len(active) and (len(strong) == 1 or level.coarsening == "full"):
+            return LineGaussSeidel()
+        return RedBlackGaussSeidel()
 
     # -- backends ------------------------------------------------------------------------
     def _context(self, xp, dtype, like):
@@ -218,9 +296,9 @@ class GeometricMultigrid:
         bs, be = ctx.bound[level], ctx.backend
         coarse = ctx.bound[level + 1]
         post = self.presmooth if symmetric else self.postsmooth
-        u = self.smoother(bs, u, f, self.presmooth, True)
-        weights = ctx.weights[level]
-        fc = be.residual_restrict(bs, u, f, coarse.layout, weights)
+        smoother = self.levels[level].smoother
+        u = smoother(bs, u, f, self.presmooth, True)
+        fc = ctx.residual_restrict(level, u, f)
         uc = self._cycle(ctx, level + 1, be.zeros(coarse.layout, ctx.dtype, f), fc,
                          cycle, symmetric)
         if level + 1 < len(self.levels) - 1:  # the coarsest solve is exact: once is enough
@@ -228,10 +306,10 @@ class GeometricMultigrid:
                 uc = self._cycle(ctx, level + 1, uc, fc, "W", symmetric)
             elif cycle == "F":
                 uc = self._cycle(ctx, level + 1, uc, fc, "V", symmetric)
-        u = be.prolong_add(uc, u, coarse.layout, bs.layout, weights)
+        u = ctx.prolong_add(level, uc, u)
         # the symmetric cycle post-smooths with the adjoint (reversed) sweep; standalone, the
         # forward order reduces residuals more (RB-GS V(1,1): 0.06 against 0.24 per cycle)
-        return self.smoother(bs, u, f, post, not symmetric)
+        return smoother(bs, u, f, post, not symmetric)
 
     def _check_cycle(self, cycle, accel=None):
         if cycle not in _CYCLES:
@@ -427,13 +505,11 @@ class GeometricMultigrid:
         be = ctx.backend
         rhs = [to_padded(xp, b, self.levels[0].A._layout)]
         for level in range(len(self.levels) - 1):
-            rhs.append(be.restrict(rhs[-1], ctx.bound[level].layout,
-                                   ctx.bound[level + 1].layout, ctx.weights[level]))
+            rhs.append(ctx.restrict(level, rhs[-1]))
         u = ctx.coarse_solve(rhs[-1])
         for level in range(len(self.levels) - 2, -1, -1):
             layout = ctx.bound[level].layout
-            u = be.prolong_add(u, be.zeros(layout, ctx.dtype, b), ctx.bound[level + 1].layout,
-                               layout, ctx.weights[level])
+            u = ctx.prolong_add(level, u, be.zeros(layout, ctx.dtype, b))
             u = self._cycle(ctx, level, u, rhs[level], cycle, False)
         return from_padded(xp, u, self.levels[0].A._layout, shape)
 
@@ -488,16 +564,36 @@ class GeometricMultigrid:
             f"Grid complexity:      {self.grid_complexity():6.3f}",
             f"Smoother:             {self.smoother!r}, presmooth={self.presmooth}, "
             f"postsmooth={self.postsmooth}",
+            f"Coarsening:           {self.coarsening}",
             f"Coarse operators:     {self.coarse_operator}, {self.interpolation} "
             "interpolation",
-            "  level   grid shape          unknowns     nonzeros  stencil",
+            "  level   grid shape          unknowns     nonzeros  stencil    coupling"
+            "         coarsening   smoother",
         ]
         for i, lev in enumerate(self.levels):
             A = lev.A
             share = 100.0 * A.nnz / total
+            coupling = "(" + ", ".join(f"{v:.2g}" for v in lev.strength) + ")"
+            if lev.coarsening is None:
+                coarsen, smoother = "-", "direct solve"
+            else:
+                coarsen = lev.coarsening if lev.coarsening == "full" else (
+                    "semi, axes " + ",".join(str(a) for a in lev.coarsening))
+                smoother = _smoother_label(lev)
             lines.append(f"  {i:5d}   {str(A.grid_shape):18s}{A.shape[0]:9d}  {A.nnz:11d} "
-                         f"[{share:5.2f}%]  {len(A.offsets)}-point")
+                         f"[{share:5.2f}%]  {len(A.offsets):2d}-point  {coupling:17s}"
+                         f"{coarsen:13s}{smoother}")
         return "\n".join(lines)
+
+
+def _smoother_label(level):
+    smoother = level.smoother
+    if isinstance(smoother, LineGaussSeidel):
+        axis = smoother.axis
+        if axis is None:
+            axis = int(np.argmax(level.strength))
+        return f"line Gauss-Seidel, axis {axis}"
+    return smoother.name
 
 
 def _numpy_namespace():
@@ -507,7 +603,7 @@ def _numpy_namespace():
 
 
 _SETUP_OPTIONS = ("smoother", "presmooth", "postsmooth", "coarse_operator", "interpolation",
-                  "max_levels", "coarse_size")
+                  "max_levels", "coarse_size", "coarsening")
 
 
 def mg_solve(A, b, **options):

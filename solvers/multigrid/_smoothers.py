@@ -213,15 +213,20 @@ _SMOOTHERS = {"jacobi": Jacobi, "rbgs": RedBlackGaussSeidel, "gauss_seidel": Red
               "chebyshev": Chebyshev}
 
 
-def make_smoother(smoother):
-    """A smoother object from a name, a ``(name, {options})`` pair or an instance."""
+def make_smoother(smoother, extra=None):
+    """A smoother object from a name, a ``(name, {options})`` pair or an instance.
+
+    ``extra`` maps further names to smoother classes (the line smoothers of
+    :mod:`._line_smoothers`, which build on this module).
+    """
     if isinstance(smoother, _Smoother):
         return smoother
+    names = dict(_SMOOTHERS, **(extra or {}))
     options = {}
     if isinstance(smoother, tuple) and len(smoother) == 2 and isinstance(smoother[1], dict):
         smoother, options = smoother
-    if isinstance(smoother, str) and smoother in _SMOOTHERS:
-        return _SMOOTHERS[smoother](**options)
-    raise ValueError(f"`smoother` must be one of {sorted(_SMOOTHERS)}, a (name, options) pair "
+    if isinstance(smoother, str) and smoother in names:
+        return names[smoother](**options)
+    raise ValueError(f"`smoother` must be one of {sorted(names)}, a (name, options) pair "
                      f"or a smoother object, got {smoother!r}")
 
