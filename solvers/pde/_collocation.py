@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, from_numpy, to_numpy
+from .._array_api import PicklesNamespace, array_namespace, from_numpy, to_numpy
 from . import _chebyshev
 from .kernels import Chebyshev
 
@@ -37,7 +37,7 @@ def apply_along_axis(xp, A, U, axis):
     return xp.reshape(out, new_shape)
 
 
-class GramFactor:
+class GramFactor(PicklesNamespace):
     """Symmetric eigendecomposition of ``K + jitter * variance * I`` for one axis.
 
     Parameters
@@ -82,7 +82,7 @@ class GramFactor:
         return xp.matmul(V, T / lam)
 
 
-class CollocationSystem:
+class CollocationSystem(PicklesNamespace):
     """The GP collocation discretization of a constant-coefficient operator on a tensor grid.
 
     Parameters

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .._array_api import array_namespace, as_float_array, to_numpy
+from .._array_api import PicklesNamespace, array_namespace, as_float_array, to_numpy
 from ._chebyshev import cgl_nodes
 
 __all__ = ["KroneckerGrid"]
@@ -28,7 +28,7 @@ def _validate_domain(domain, name="domain"):
     return tuple(pairs)
 
 
-class KroneckerGrid:
+class KroneckerGrid(PicklesNamespace):
     """Tensor grid ``axes[0] x ... x axes[d-1]`` (row-major: the last axis varies fastest).
 
     Parameters

@@ -22,6 +22,7 @@ import math
 
 import numpy as np
 
+from .._array_api import PicklesNamespace
 from .._result import CONVERGED, MAXITER
 from ..linalg import KroneckerSumSolver, gmres
 from ._nonlinear import damped_newton
@@ -53,7 +54,7 @@ def set_interior(xp, H, UI):
     return xp.where(inside, pad(xp, UI, 0.0), H)
 
 
-class InteriorSolver:
+class InteriorSolver(PicklesNamespace):
     """Solves ``(L[S, S] + diag(d)) V = rhs`` (or its transpose) on a collocation system.
 
     Parameters

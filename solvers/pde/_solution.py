@@ -76,6 +76,11 @@ class PDESolution(OptimizeResult):
         between the nodes, computable without an exact solution. On the test problems it is
         above the true relative L2 error by a factor 1 to ~100 (larger for solutions with
         many nodes per wavelength, whose errors are of high frequency).
+    error_estimate : float or None
+        With ``solve_pde(..., error_estimate=True)``: the relative L2 difference between
+        this GP mean and the one from a solve on ``round(1.2 n)`` nodes per axis (same node
+        families and options), an estimate of the error that needs no exact solution (how
+        well it tracks the true error is measured in ``tests/pde/test_refinement.py``).
     info : dict
         ``time_s`` (phase timings), ``solver`` ("kronecker_sum", "gmres", "dense", ...),
         ``matvecs``, ``jitter``, ``gram_condition`` (per axis, of ``K_j + jitter k_j(0) I``;
@@ -97,6 +102,7 @@ class PDESolution(OptimizeResult):
         self.problem = problem
         self.residual_norm = residual_norm
         self.residual_estimate = residual_estimate
+        self.error_estimate = None
         self.info = info
         self._system = system
 
