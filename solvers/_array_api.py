@@ -18,6 +18,7 @@ from __future__ import annotations
 import importlib
 import math
 import numbers
+import types
 
 import numpy as np
 import array_api_compat
@@ -31,6 +32,7 @@ __all__ = [
     "same_namespace",
     "namespace_name",
     "namespace_from_name",
+    "PicklesNamespace",
     "device",
     "to_device",
     "to_numpy",
@@ -117,6 +119,33 @@ def namespace_from_name(name):
     if name is None:
         return None
     return importlib.import_module(name)
+
+
+class _NamespaceName(str):
+    """A namespace's module name inside a pickled state (see :class:`PicklesNamespace`)."""
+
+    __slots__ = ()
+
+
+class PicklesNamespace:
+    """Mixin for objects that keep their array namespace in an attribute (``_xp``, ``xp``):
+    every module-valued attribute pickles as its module name (:func:`namespace_name`) and is
+    imported again on unpickling; the module itself is never pickled.
+    """
+
+    __slots__ = ()
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        for key, value in state.items():
+            if isinstance(value, types.ModuleType):
+                state[key] = _NamespaceName(namespace_name(value))
+        return state
+
+    def __setstate__(self, state):
+        state = {key: namespace_from_name(str(value)) if isinstance(value, _NamespaceName)
+                 else value for key, value in state.items()}
+        self.__dict__.update(state)
 
 
 def is_numpy_namespace(xp):

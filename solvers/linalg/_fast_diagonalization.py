@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._array_api import (
+    PicklesNamespace,
     array_namespace,
     as_float_array,
     from_numpy,
@@ -35,7 +36,7 @@ def _same_factor(xp, factors, j):
     return None
 
 
-class KroneckerSumSolver:
+class KroneckerSumSolver(PicklesNamespace):
     """Reusable solver for ``(Σ_j I ⊗ ... ⊗ A_j ⊗ ... ⊗ I + shift·I) X = F``.
 
     Each square factor is diagonalized once, ``A_j = V_j Λ_j V_j^{-1}``

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array
+from .._array_api import PicklesNamespace, array_namespace, as_float_array
 
 __all__ = ["kron_matvec", "KroneckerOperator"]
 
@@ -112,7 +112,7 @@ def kron_matvec(factors, x):
     return Y
 
 
-class KroneckerOperator:
+class KroneckerOperator(PicklesNamespace):
     """The linear operator ``A_1 ⊗ ... ⊗ A_d``, stored and applied factor-wise.
 
     Parameters

@@ -6,7 +6,13 @@ import numbers
 
 import numpy as np
 
-from .._array_api import array_namespace, from_numpy, same_namespace, to_numpy
+from .._array_api import (
+    PicklesNamespace,
+    array_namespace,
+    from_numpy,
+    same_namespace,
+    to_numpy,
+)
 from .._grid_shape import validate_grid_shape
 from . import _stencil_conv as sc
 
@@ -67,7 +73,7 @@ def _transfer_stencil(d, side, middle):
     return out
 
 
-class MultigridOperator:
+class MultigridOperator(PicklesNamespace):
     r"""A linear operator ``f -> u`` given by one V-cycle whose stencils are parameters.
 
     On each level ``l`` of a hierarchy of grids (each coarsening halves every axis) the cycle

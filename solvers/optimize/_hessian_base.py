@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .._array_api import PicklesNamespace
 from .._backend import backend_for
 
 __all__ = [
@@ -58,7 +59,7 @@ def eigh(xp, M):
 # --------------------------------------------------------------------------- the metric B
 
 
-class Metric:
+class Metric(PicklesNamespace):
     """The metric ``B`` of the primal norm ``||h|| = <Bh, h>^(1/2)``.
 
     Parameters

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import math
 
-from .._array_api import array_namespace, as_float_array
+from .._array_api import PicklesNamespace, array_namespace, as_float_array
 from .._backend import backend_for
 from ._compositional_common import logsumexp, standard_normal
 
 __all__ = ["GaussianNoise", "FittedGaussianNoise"]
 
 
-class GaussianNoise:
+class GaussianNoise(PicklesNamespace):
     r"""Multivariate normal noise :math:`q = N(\text{mean}, \text{cov})`.
 
     Parameters
