@@ -13,6 +13,10 @@ optimize   gradient-normalized-smoothness Newton methods, compositional optimize
 
 import importlib as _importlib
 
+from ._backend_cache import ensure_numba_cache as _ensure_numba_cache
+
+_ensure_numba_cache()   # before any kernel module: a writable Numba cache, or a warning
+
 __version__ = "0.1.0.dev0"
 
 _SUBPACKAGES = ("special", "stats", "linalg", "multigrid", "mgno", "pde", "optimize")
