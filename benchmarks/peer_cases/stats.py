@@ -1,8 +1,9 @@
 """solvers.stats vs scipy.stats.vonmises_fisher (SciPy 1.17): rvs, fit, logpdf; mixture EM.
 
-SciPy's ``rvs`` builds a p x p rotation: it is run here only at p = 512. At p = 8192 and
-32768 the peer time is the measurement recorded in issue 4 (idle 2-core machine), not
-re-run: 132 s at p = 8192 and out of memory at p = 32768.
+Every time is the median of 3 runs (``median_time``). SciPy's ``rvs`` builds a p x p
+rotation; at p = 8192 and 32768 it runs in a subprocess (``run_limited``) under a time limit
+(60 s with ``--quick``, 600 s for all 3 runs otherwise) and an 8 GiB address-space limit, so the
+table shows its median, "> T s (stopped)" or its memory error, measured in this run.
 """
 
 import math
@@ -12,7 +13,7 @@ import warnings
 import numpy as np
 from scipy import stats
 
-from peer_cases import Row, best_time
+from peer_cases import Row, Timing, median_time, run_limited
 from solvers.stats import fit_vmf_mixture, vmf_log_normalizer, vonmises_fisher
 from solvers.stats._vmf_kappa import mean_resultant_and_complement
 
@@ -33,29 +34,43 @@ def _w_error(x, mu, p, kappa):
     return abs(float(np.mean(x @ mu)) - A) / math.sqrt(var_w / x.shape[0])
 
 
+def _scipy_rvs_limited(p, kappa, n, timeout_s, memory_gib=8):
+    """SciPy's rvs in a subprocess: (time or NotTimed, mean(mu . x) of the last sample or None)."""
+    setup = (f"import numpy as np\nfrom scipy import stats\nmu = np.zeros({p}); mu[0] = 1.0\n"
+             f"dist = stats.vonmises_fisher(mu, {kappa!r})")
+    statement = f"x = dist.rvs({n}, random_state=0)\nvalue = float(np.mean(x[:, 0]))\ndel x"
+    return run_limited(setup, statement, repeat=3, timeout_s=timeout_s, memory_gib=memory_gib)
+
+
 def _rvs_rows(quick):
     n = 2000
-    # p = 512: both sides run
+    # p = 512: both sides in this process
     p, kappa = 512, 256.0
     mu = _mu(p)
-    ours_s, x1 = best_time(lambda: vonmises_fisher(mu, kappa).rvs(n, rng=0),
-                           repeat=2 if quick else 3)
-    peer_s, x2 = best_time(lambda: stats.vonmises_fisher(mu, kappa).rvs(n, random_state=0),
-                           repeat=1 if quick else 2)
+    ours_s, x1 = median_time(lambda: vonmises_fisher(mu, kappa).rvs(n, rng=0),
+                             repeat=3, warmup=1)
+    peer_s, x2 = median_time(lambda: stats.vonmises_fisher(mu, kappa).rvs(n, random_state=0),
+                             repeat=3, warmup=1)
     yield Row(f"vMF rvs n={n}, p={p}, kappa=p/2", ours_s, SCIPY, peer_s,
               _w_error(x1, mu, p, kappa), _w_error(x2, mu, p, kappa),
               note="error: |mean(mu.x) - A_p| / SE")
-    for p, peer_note in ((8192, "SciPy not re-run: 132 s measured (issue 4, idle 2 cores)"),
-                         (32768, "SciPy not re-run: out of memory (issue 4)")):
+    timeout_s = 60.0 if quick else 600.0
+    for p in (8192, 32768):
         mu = _mu(p)
         kappa = p / 2
         dist = vonmises_fisher(mu, kappa)
-        ours_s, x = best_time(lambda: dist.rvs(n, rng=1), repeat=1 if quick else 3)
+        ours_s, x = median_time(lambda: dist.rvs(n, rng=1), repeat=3, warmup=1)
         err = _w_error(x, mu, p, kappa)
         del x
-        yield Row(f"vMF rvs n={n}, p={p}, kappa=p/2", ours_s, SCIPY,
-                  132.0 if p == 8192 else float("nan"), err, "OOM" if p == 32768 else "—",
-                  note=peer_note)
+        peer_s, mean_w = _scipy_rvs_limited(p, kappa, n, timeout_s)
+        peer_err = "—"
+        if mean_w is not None:
+            A, C = mean_resultant_and_complement(p, kappa)
+            var_w = float(C) * (1 + float(A)) - (p - 1) * float(A) / kappa
+            peer_err = abs(mean_w - float(A)) / math.sqrt(var_w / n)
+        yield Row(f"vMF rvs n={n}, p={p}, kappa=p/2", ours_s, SCIPY, peer_s, err, peer_err,
+                  settings=f"SciPy in a subprocess, limits {timeout_s:g} s for 3 runs, 8 GiB",
+                  note="error: |mean(mu.x) - A_p| / SE")
 
 
 def _fit_rows(quick):
@@ -64,10 +79,12 @@ def _fit_rows(quick):
     for p, kappa, n in cases:
         mu = _mu(p)
         x = vonmises_fisher(mu, kappa).rvs(n, rng=2)
-        ours_s, (_, k1) = best_time(lambda: vonmises_fisher.fit(x), repeat=3)
+        ours_s, (_, k1) = median_time(lambda: vonmises_fisher.fit(x), repeat=3, warmup=1,
+                                      min_time=0.2)
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
-            peer_s, (_, k2) = best_time(lambda: stats.vonmises_fisher.fit(x), repeat=3)
+            peer_s, (_, k2) = median_time(lambda: stats.vonmises_fisher.fit(x),
+                                          repeat=3, warmup=1, min_time=0.2)
         del x
         yield Row(f"vMF fit n={n}, p={p}, kappa={kappa:g}", ours_s, SCIPY, peer_s,
                   abs(k1 / kappa - 1), abs(k2 / kappa - 1),
@@ -81,8 +98,8 @@ def _logpdf_rows(quick):
         x = vonmises_fisher(mu, kappa).rvs(n, rng=3)
         ours = vonmises_fisher(mu, kappa)
         peer = stats.vonmises_fisher(mu, kappa)
-        ours_s, l1 = best_time(lambda: ours.logpdf(x), repeat=5)
-        peer_s, l2 = best_time(lambda: peer.logpdf(x), repeat=5)
+        ours_s, l1 = median_time(lambda: ours.logpdf(x), repeat=5, warmup=1, min_time=0.2)
+        peer_s, l2 = median_time(lambda: peer.logpdf(x), repeat=5, warmup=1, min_time=0.2)
         # reference: log C_p in float64 (checked against mpmath in the tests) + kappa mu.x in
         # extended precision
         ref = vmf_log_normalizer(p, kappa) + kappa * (x.astype(np.longdouble) @ mu)
@@ -105,11 +122,12 @@ def _mixture_rows(quick):
         return fit_vmf_mixture(x, k, rng=0, maxiter=10, rtol=0.0,
                                callback=lambda r: stamps.append(time.perf_counter()))
 
-    best = math.inf
-    for _ in range(1 if quick else 2):
+    per_iteration = []
+    for _ in range(3):
         res = run()
         if len(stamps) > 1:   # one E-step + M-step between consecutive callbacks
-            best = min(best, (stamps[-1] - stamps[0]) / (len(stamps) - 1))
+            per_iteration.append((stamps[-1] - stamps[0]) / (len(stamps) - 1))
+    best = Timing.of(per_iteration) if per_iteration else math.nan
     yield Row(f"vMF mixture EM n={n}, p={p}, k={k}: seconds per iteration", best,
               "none (SciPy and scikit-learn have no vMF mixture)", float("nan"),
               note=f"{res.nit} iterations, final log-likelihood {res.log_likelihood:.6g}")
