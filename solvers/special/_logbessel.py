@@ -34,7 +34,11 @@ def _validate(v, x):
             raise TypeError(f"`{name}` must be real (integer or floating), got dtype {a.dtype}")
         arrays.append(a if a.dtype == xp.float64 else xp.astype(a, xp.float64))
     single = bool(array_dtypes) and all(dt == xp.float32 for dt in array_dtypes)
-    v64, x64 = xp.broadcast_arrays(*arrays)
+    try:
+        v64, x64 = xp.broadcast_arrays(*arrays)
+    except ValueError as exc:
+        raise ValueError(f"`v` and `x` cannot be broadcast together: shapes "
+                         f"{tuple(arrays[0].shape)} and {tuple(arrays[1].shape)}") from exc
     return xp, v64, x64, (xp.float32 if single else xp.float64)
 
 
