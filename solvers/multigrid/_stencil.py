@@ -343,6 +343,15 @@ def _poisson_coarse(grid_shape, h, dtype):
 
 def _diffusion_coarse(a, h, location):
     """``diffusion`` rediscretized on the next coarser grid (see :func:`diffusion`)."""
+    if isinstance(a, tuple):   # one field per axis
+        fields = tuple(_coarse_field(f, location) for f in a)
+        return diffusion(fields, spacing=tuple(2 * hi for hi in h), location=location)
+    return diffusion(_coarse_field(a, location), spacing=tuple(2 * hi for hi in h),
+                     location=location)
+
+
+def _coarse_field(a, location):
+    """A coefficient field sampled (node) or cell-averaged onto the next coarser grid."""
     d = a.ndim
     if location == "node":
         coarse = a[(slice(None, None, 2),) * d]
@@ -354,7 +363,19 @@ def _diffusion_coarse(a, h, location):
             index_even[axis] = slice(0, None, 2)
             index_odd[axis] = slice(1, None, 2)
             coarse = 0.5 * (coarse[tuple(index_even)] + coarse[tuple(index_odd)])
-    return diffusion(coarse, spacing=tuple(2 * hi for hi in h), location=location)
+    return coarse
+
+
+def _per_axis_fields(coefficient):
+    """The fields of a per-axis coefficient (tuple of d fields, or a trailing axis of
+    length d), else ``None``."""
+    if isinstance(coefficient, (tuple, list)) and 1 <= len(coefficient) <= 3 and all(
+            getattr(f, "ndim", 0) >= 1 for f in coefficient):
+        return tuple(coefficient)       # arrays, one per axis (nested lists: one array_like)
+    ndim = getattr(coefficient, "ndim", None)
+    if ndim is not None and 2 <= ndim <= 4 and coefficient.shape[-1] == ndim - 1:
+        return tuple(coefficient[..., k] for k in range(ndim - 1))
+    return None
 
 
 def _face_coefficients(xp, a, axis, location, nd):
@@ -388,13 +409,17 @@ def diffusion(coefficient, *, spacing=None, location="node"):
 
     Parameters
     ----------
-    coefficient : array
+    coefficient : array, or tuple of d arrays
         Positive, finite coefficient field ``a``. With ``location="node"`` it is sampled at
         every node *including* the boundary nodes, shape ``grid_shape + 2``, and the face
         value is the harmonic mean of the two nodes it joins. With ``location="cell"`` it
         is given per cell (the boxes between nodes), shape ``grid_shape + 1``, and the
         face value is the arithmetic mean of the ``2**(d-1)`` cells sharing that face (the
-        cell value itself in 1-D).
+        cell value itself in 1-D). A diagonal anisotropic tensor
+        ``-div(diag(a_1, ..., a_d) grad u)`` is given per axis, as a tuple of d such fields
+        or as one array with a trailing axis of length d (shape ``field_shape + (d,)``;
+        this form wins over reading the array as a (d+1)-D field); the faces normal to
+        axis ``k`` take their values from ``a_k``.
     spacing : float or tuple of float, optional
         Grid spacing per axis; default ``1 / (n + 1)``.
     location : {"node", "cell"}
@@ -421,16 +446,32 @@ def diffusion(coefficient, *, spacing=None, location="node"):
     >>> x = np.random.default_rng(0).random((7, 7))
     >>> bool(np.allclose(A @ x, poisson((7, 7)) @ x))
     True
+    >>> eps = np.full((9, 9), 1e-3)                # a_0 = 1, a_1 = 1e-3: per-axis fields
+    >>> A = diffusion((np.ones((9, 9)), eps), spacing=1.0)
+    >>> np.round(A.tosparse().toarray()[24, [17, 23, 24, 25, 31]], 6).tolist()
+    [-1.0, -0.001, 2.002, -0.001, -1.0]
     """
     if location not in ("node", "cell"):
         raise ValueError(f"`location` must be 'node' or 'cell', got {location!r}")
-    xp = array_namespace(coefficient)
-    a = as_float_array(coefficient, xp, name="coefficient", finite=True)
     extra = 2 if location == "node" else 1
+    fields = _per_axis_fields(coefficient)
+    if fields is None:
+        xp = array_namespace(coefficient)
+        fields = (as_float_array(coefficient, xp, name="coefficient", finite=True),)
+    else:
+        xp = array_namespace(*fields)
+        fields = tuple(as_float_array(f, xp, name="coefficient", finite=True) for f in fields)
+        if len({tuple(f.shape) for f in fields}) != 1:
+            raise ValueError("the per-axis `coefficient` fields must have one shape, got "
+                             f"{[tuple(f.shape) for f in fields]}")
+    a = fields[0]
     if not 1 <= a.ndim <= 3 or any(n < extra + 1 for n in a.shape):
         raise ValueError(f"`coefficient` ({location}-based) must be 1-, 2- or 3-D with at least "
                          f"{extra + 1} entries per axis, got shape {tuple(a.shape)}")
-    if not bool(xp.all(a > 0)):
+    if len(fields) > 1 and len(fields) != a.ndim:
+        raise ValueError(f"a per-axis `coefficient` needs one field per axis ({a.ndim}), got "
+                         f"{len(fields)}")
+    if not all(bool(xp.all(f > 0)) for f in fields):
         raise ValueError("`coefficient` must be positive everywhere")
     grid_shape = tuple(n - extra for n in a.shape)
     d = len(grid_shape)
@@ -439,7 +480,8 @@ def diffusion(coefficient, *, spacing=None, location="node"):
     centre = None
     offsets, values = [], []
     for axis in range(d):
-        faces = _face_coefficients(xp, a, axis, location, d) / h[axis] ** 2
+        field = fields[axis] if len(fields) > 1 else a
+        faces = _face_coefficients(xp, field, axis, location, d) / h[axis] ** 2
         index_lo = [slice(None)] * d
         index_hi = [slice(None)] * d
         index_lo[axis] = slice(0, grid_shape[axis])         # face on the low side
@@ -455,7 +497,8 @@ def diffusion(coefficient, *, spacing=None, location="node"):
     values.insert(0, centre)
     coef = xp.stack([xp.reshape(v, layout.n3) for v in values], axis=0)
 
-    rediscretize = functools.partial(_diffusion_coarse, a, h, location)
+    rediscretize = functools.partial(_diffusion_coarse, fields if len(fields) > 1 else a, h,
+                                     location)
     return StencilOperator._from_parts(layout, offsets, coef=coef, rediscretize=rediscretize)
 
 
