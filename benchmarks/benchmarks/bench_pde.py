@@ -7,11 +7,11 @@ import numpy as np
 from solvers.pde import StudentTMixture, SpectralMixture, gphm_benchmarks, solve_pde
 
 
-def _solve(name, shape=None):
+def _solve(name, shape=None, nodes="auto"):
     p = gphm_benchmarks()[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        return solve_pde(p, shape or p.reference["shape"], init="fft")
+        return solve_pde(p, shape or p.reference["shape"], nodes=nodes)
 
 
 class KernelMatrix:
@@ -31,7 +31,11 @@ class KernelMatrix:
 
 
 class SolveLinearBenchmark:
-    """solve_pde on the linear GP-HM benchmarks at the reference grids (init='fft')."""
+    """solve_pde at its defaults on the linear GP-HM benchmarks at the reference grids.
+
+    (All of them run on Chebyshev nodes at these sizes; ``Refinement`` tracks the uniform
+    grid too.)
+    """
 
     params = (["poisson1d-sin100", "poisson1d-sin6cos100", "poisson1d-sin500-quadratic",
                "poisson2d-sin6cos20", "advection-sin200"],)
@@ -51,7 +55,9 @@ class SolveLinearBenchmark:
 
 
 class Poisson2DHighFrequency:
-    """The headline case: 2-D Poisson sin(100x) sin(100y) on [0, 2pi]^2 (reference: 8209 s)."""
+    """The headline case: 2-D Poisson sin(100x) sin(100y) on [0, 2pi]^2 (defaults: uniform
+    nodes at 200 and 300 per axis, below Chebyshev's resolution pi W + 40 = 354; Chebyshev at
+    400)."""
 
     params = ([200, 300, 400],)
     param_names = ["n"]
@@ -64,3 +70,23 @@ class Poisson2DHighFrequency:
         return _solve("poisson2d-sin100sin100", (n, n)).relative_l2_error()
 
     track_relative_l2_error.unit = "relative L2"
+
+
+class Refinement:
+    """Relative L2 error of poisson1d-sin100 (u'' = f, u = sin 100x on [0, 2pi]) under grid
+    refinement, for the default node choice (Chebyshev at these sizes) and GP-HM's uniform
+    grid with the Student-t mixture (issue 14: refining must not make the error worse)."""
+
+    params = (["auto", "uniform"], [400, 800, 1600])
+    param_names = ["nodes", "n"]
+    timeout = 300
+
+    def track_relative_l2_error(self, nodes, n):
+        return _solve("poisson1d-sin100", (n,), nodes=nodes).relative_l2_error()
+
+    track_relative_l2_error.unit = "relative L2"
+
+    def track_residual_estimate(self, nodes, n):
+        return _solve("poisson1d-sin100", (n,), nodes=nodes).residual_estimate
+
+    track_residual_estimate.unit = "relative residual at cell midpoints"
