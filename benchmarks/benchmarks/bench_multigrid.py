@@ -134,3 +134,139 @@ class JumpingCoefficients:
     def time_setup_and_solve(self, coefficient, interpolation):
         GeometricMultigrid(self.A, interpolation=interpolation).solve(self.b, rtol=1e-8,
                                                                       accel="cg")
+
+
+def _anisotropic(shape, eps, weak):
+    """The constant stencil of ``-sum_k c_k u_kk`` with ``c_k = eps`` on the ``weak`` axes."""
+    from solvers.multigrid import StencilOperator
+
+    d = len(shape)
+    c = [eps if a in weak else 1.0 for a in range(d)]
+    s = np.zeros((3,) * d)
+    for a in range(d):
+        for side in (0, 2):
+            index = [1] * d
+            index[a] = side
+            s[tuple(index)] = -c[a]
+    s[(1,) * d] = 2 * sum(c)
+    return StencilOperator(s, grid_shape=shape)
+
+
+_WEAK = {"first": (0,), "last": (-1,), "first-two": (0, 1)}
+
+
+class AnisotropicSolve:
+    """Grid-aligned anisotropy: defaults + CG to rtol 1e-8 against PyAMG Ruge-Stuben + CG.
+
+    Issue 21's goals: iterations <= 2 x PyAMG's + 2 and time no more than PyAMG's, for eps
+    down to 1e-4 along either axis (2-D) or one/two axes (3-D).
+    """
+
+    params = [["2d-255", "2d-1023", "3d-63", "3d-127"], ["first", "last", "first-two"],
+              [1e-1, 1e-2, 1e-4], ["ours", "pyamg-rs"]]
+    param_names = ["problem", "weak axes", "eps", "solver"]
+    timeout = 300
+
+    def setup(self, problem, weak, eps, solver):
+        dim, n = problem.split("-")
+        if dim == "2d" and weak == "first-two":
+            raise NotImplementedError("2-D has one weak axis")
+        self.shape = _shape(dim, int(n))
+        axes = tuple(a % len(self.shape) for a in _WEAK[weak])
+        self.A = _anisotropic(self.shape, eps, axes)
+        self.b = np.random.default_rng(0).standard_normal(self.shape)
+        if solver == "pyamg-rs":
+            try:
+                import pyamg
+            except ImportError:
+                raise NotImplementedError("pyamg is not installed") from None
+            self.S, self.bf, self.pyamg = self.A.tosparse(), self.b.ravel(), pyamg
+        else:
+            GeometricMultigrid(self.A).solve(self.b, maxiter=1)
+
+    def _run(self, solver):
+        if solver == "ours":
+            return GeometricMultigrid(self.A).solve(self.b, rtol=1e-8, accel="cg",
+                                                    return_info=True)[1].nit
+        residuals = []
+        self.pyamg.ruge_stuben_solver(self.S).solve(self.bf, tol=1e-8, accel="cg",
+                                                    residuals=residuals)
+        return len(residuals) - 1
+
+    def time_setup_and_solve(self, problem, weak, eps, solver):
+        self._run(solver)
+
+    def track_iterations(self, problem, weak, eps, solver):
+        return self._run(solver)
+
+    track_iterations.unit = "iterations"
+
+
+class AnisotropicConvergenceFactor:
+    """Stationary V(2,1) factor of the defaults on the anisotropic family (h-independence)."""
+
+    params = [["2d-127", "2d-511", "3d-31", "3d-63"], ["first", "last", "first-two"],
+              [1e-1, 1e-2, 1e-4]]
+    param_names = ["problem", "weak axes", "eps"]
+    timeout = 120
+
+    def setup(self, problem, weak, eps):
+        dim, n = problem.split("-")
+        if dim == "2d" and weak == "first-two":
+            raise NotImplementedError("2-D has one weak axis")
+        self.shape = _shape(dim, int(n))
+        axes = tuple(a % len(self.shape) for a in _WEAK[weak])
+        self.ml = GeometricMultigrid(_anisotropic(self.shape, eps, axes))
+        self.x0 = np.random.default_rng(0).standard_normal(self.shape)
+
+    def track_convergence_factor(self, problem, weak, eps):
+        _, info = self.ml.solve(np.zeros(self.shape), self.x0, rtol=0.0, maxiter=8,
+                                return_info=True)
+        r = info.residuals
+        return float((r[8] / r[2]) ** (1 / 6))
+
+    track_convergence_factor.unit = "residual reduction per cycle"
+
+
+class RotatedAnisotropy:
+    """45-degree anisotropy eps = 1e-2 (PyAMG's FD stencil), 255^2: where AMG is the tool."""
+
+    params = [["ours", "ours-alternating-line", "pyamg-rs", "pyamg-sa"]]
+    param_names = ["solver"]
+    timeout = 300
+
+    def setup(self, solver):
+        try:
+            import pyamg
+            from pyamg.gallery import diffusion_stencil_2d
+        except ImportError:
+            raise NotImplementedError("pyamg is not installed") from None
+        from solvers.multigrid import StencilOperator
+
+        stencil = diffusion_stencil_2d(epsilon=1e-2, theta=np.pi / 4, type="FD")
+        self.A = StencilOperator(stencil, grid_shape=(255, 255))
+        self.b = np.random.default_rng(0).standard_normal((255, 255))
+        self.S, self.pyamg = self.A.tosparse(), pyamg
+        self.options = ({"smoother": ("line", {"axis": "alternating"})}
+                        if solver == "ours-alternating-line" else {})
+        if solver.startswith("ours"):
+            GeometricMultigrid(self.A, **self.options).solve(self.b, maxiter=1)
+
+    def _run(self, solver):
+        if solver.startswith("ours"):
+            ml = GeometricMultigrid(self.A, **self.options)
+            return ml.solve(self.b, rtol=1e-8, accel="cg", maxiter=500, return_info=True)[1].nit
+        build = (self.pyamg.ruge_stuben_solver if solver == "pyamg-rs"
+                 else self.pyamg.smoothed_aggregation_solver)
+        residuals = []
+        build(self.S).solve(self.b.ravel(), tol=1e-8, accel="cg", maxiter=500,
+                            residuals=residuals)
+        return len(residuals) - 1
+
+    def time_setup_and_solve(self, solver):
+        self._run(solver)
+
+    def track_iterations(self, solver):
+        return self._run(solver)
+
+    track_iterations.unit = "iterations"
