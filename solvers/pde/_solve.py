@@ -136,8 +136,8 @@ def _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves):
                 kind = "chebyshev"
             elif given or init != "fft":
                 kind = "uniform"
-            else:
-                kind = "chebyshev" if chebyshev_resolves(shape[j], waves[j]) else "uniform"
+            else:  # below the Chebyshev rule both are tried (see solve_pde, nodes)
+                kind = "chebyshev" if chebyshev_resolves(shape[j], waves[j]) else "either"
         out.append(kind)
     return tuple(out)
 
@@ -185,6 +185,41 @@ def solve_collocation(problem, grid, kernels, *, jitter=DEFAULT_JITTER, rtol=1e-
                        nodes=nodes)
 
 
+def _solve_on(problem, shape, kinds, kernels, xp, options):
+    """Solve with the given node family per axis; returns ``(solution, ppw, learn result)``."""
+    grid = _make_grid(problem, shape, kinds, xp)
+    kernels = [Chebyshev(n - 1, dom) if kind == "chebyshev" else k
+               for k, kind, n, dom in zip(kernels, kinds, shape, grid.domain)]
+    eps, rtol = options["eps"], options["rtol"]
+    mixture = [k for k in kernels if isinstance(k, _MixtureKernel)]
+    ppw = _check_resolution(kernels, grid)
+    learn_res = None
+    if options["learn"] and len(mixture) == len(kernels):
+        t0 = time.perf_counter()
+        learned, learn_res = learn_kernel(problem, grid, kernels, learner=options["learner"],
+                                          maxiter=options["maxiter"],
+                                          max_time=options["max_time"],
+                                          callback=options["callback"],
+                                          progress=options["progress"], prune=options["prune"])
+        learn_res.time_s = time.perf_counter() - t0
+        sol0 = solve_collocation(problem, grid, kernels, jitter=eps, rtol=rtol)
+        sol1 = solve_collocation(problem, grid, learned, jitter=eps, rtol=rtol)
+        better = sol1.residual_estimate < sol0.residual_estimate
+        sol = sol1 if better else sol0
+        learn_res.selected = "learned" if better else "initial"
+        learn_res.residual_estimates = (sol0.residual_estimate, sol1.residual_estimate)
+        if better:
+            ppw = _check_resolution(learned, grid)
+    else:
+        if options["learn"]:
+            learn_res = make_result(6, "nothing to learn: Chebyshev axes (their GP mean does "
+                                    "not depend on kernel parameters)", nit=0,
+                                    selected="initial")
+        sol = solve_collocation(problem, grid, kernels, jitter=eps, rtol=rtol,
+                                maxiter=options["maxiter"], callback=options["callback"])
+    return sol, ppw, learn_res
+
+
 def _make_grid(problem, shape, kinds, xp):
     cheb = [j for j, k in enumerate(kinds) if k == "chebyshev"]
     if not cheb:
@@ -220,7 +255,9 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
         its accuracy stalls near 1e-6 and varies with ``n``. ``"auto"`` (default) takes
         Chebyshev on every axis whose estimated number of wavelengths ``W`` (from the
         frequencies ``fft`` initialization finds in the source and boundary data) satisfies
-        ``n >= pi W + 40``, and the uniform grid elsewhere; with kernel objects,
+        ``n >= pi W + 40``; if some axis does not, it solves twice (those axes Chebyshev,
+        then uniform) and keeps the solution with the smaller ``residual_estimate``
+        (``info["node_selection"]``); with kernel objects,
         ``kernel_params`` or ``init="uniform"`` it keeps the uniform grid (the kernel given is
         used as given).
     kernel : {"spectral_mixture", "student_t_mixture", "chebyshev"} or kernel or sequence of kernels
@@ -380,35 +417,30 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
     if kernels[0] is None and "uniform" in kinds:
         raise ValueError("`kernel='chebyshev'` needs Chebyshev nodes: use nodes='auto' or "
                          f"'chebyshev', got nodes={nodes!r}")
-    grid = _make_grid(problem, shape, kinds, xp)
-    kernels = [Chebyshev(n - 1, dom) if kind == "chebyshev" else k
-               for k, kind, n, dom in zip(kernels, kinds, shape, grid.domain)]
     t_init = time.perf_counter() - t0
     eps = DEFAULT_JITTER if jitter == "auto" else float(jitter)
-    mixture = [k for k in kernels if isinstance(k, _MixtureKernel)]
-    ppw = _check_resolution(kernels, grid)
-    learn_res = None
-    if learn and len(mixture) == len(kernels):
-        t0 = time.perf_counter()
-        learned, learn_res = learn_kernel(problem, grid, kernels, learner=learner,
-                                          maxiter=maxiter, max_time=max_time,
-                                          callback=callback, progress=progress, prune=prune)
-        learn_res.time_s = time.perf_counter() - t0
-        sol0 = solve_collocation(problem, grid, kernels, jitter=eps, rtol=rtol)
-        sol1 = solve_collocation(problem, grid, learned, jitter=eps, rtol=rtol)
-        better = sol1.residual_estimate < sol0.residual_estimate
-        sol = sol1 if better else sol0
-        learn_res.selected = "learned" if better else "initial"
-        learn_res.residual_estimates = (sol0.residual_estimate, sol1.residual_estimate)
-        if better:
-            ppw = _check_resolution(learned, grid)
+    options = dict(eps=eps, rtol=rtol, maxiter=maxiter, callback=callback, learn=learn,
+                   learner=learner, max_time=max_time, progress=progress, prune=prune)
+    if "either" in kinds:
+        # Chebyshev's rule says "not resolved": solve on both node families and keep the
+        # solution with the smaller residual estimate between the nodes
+        both = [tuple("chebyshev" if k == "either" else k for k in kinds),
+                tuple("uniform" if k == "either" else k for k in kinds)]
+        sols, caught = [], []
+        for kk in both:
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                sols.append(_solve_on(problem, shape, kk, kernels, xp, options))
+            caught.append(w)
+        best = min(range(2), key=lambda i: sols[i][0].residual_estimate)
+        sol, ppw, learn_res = sols[best]
+        for w in caught[best]:  # the chosen solve's warnings only
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+        sol.info["node_selection"] = {"candidates": both, "residual_estimates": [
+            r[0].residual_estimate for r in sols]}
+        kinds = sol.nodes
     else:
-        if learn:
-            learn_res = make_result(6, "nothing to learn: Chebyshev axes (their GP mean does "
-                                    "not depend on kernel parameters)", nit=0,
-                                    selected="initial")
-        sol = solve_collocation(problem, grid, kernels, jitter=eps, rtol=rtol, maxiter=maxiter,
-                                callback=callback)
+        sol, ppw, learn_res = _solve_on(problem, shape, kinds, kernels, xp, options)
     info = sol.info
     info["time_s"]["init"] = t_init
     if learn_res is not None:
