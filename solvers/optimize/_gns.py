@@ -75,8 +75,8 @@ def _minimize(rule, fun, x0, args, jac, hess, hessp, hess_approx, metric, linear
 
 
 def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_approx=None,
-                 metric=None, gamma0=1.0, adaptive=True, max_trials=40, linear_solver="auto",
-                 hess_update_every=1, gtol=1e-8, ftol=None, f_target=None, maxiter=1000,
+                 metric="auto", gamma0=1.0, gamma_growth="auto", adaptive=True, max_trials=40,
+                 linear_solver="auto", hess_update_every=1, gtol=1e-8, ftol=None, f_target=None, maxiter=1000,
                  max_time=None, callback=None, return_history=False, gamma_min=1e-9,
                  progress=False):
     r"""Minimize with the gradient-regularized Newton method of Semenov, Jaggi and Doikov.
@@ -107,12 +107,22 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
         :class:`GaussNewton`, :class:`RankOneFisher`, :class:`HessianVectorCG` (then
         ``linear_solver`` and ``hess_update_every`` are ignored), or a callable
         ``hess_approx(x, *args) -> (d, d)`` positive semidefinite matrix used instead of ``hess``.
-    metric : None, array (d,) or array (d, d)
+    metric : "auto", None, array (d,) or array (d, d)
         The matrix ``B`` of the norm ``||h|| = <Bh, h>^(1/2)`` (identity, diagonal or dense
         symmetric positive definite); the dual norm ``||g||_* = <g, B^{-1}g>^(1/2)`` sets ``lam``
-        and the stopping test.
+        and, for a given ``B``, the stopping test. ``"auto"`` (default): ``B = |diag H(x0)|``
+        from the first Hessian (or approximation, or ``d`` Hessian-vector products when
+        ``d <= 256`` and only ``hessp`` is given), the identity when none has a diagonal; the
+        iterates are then invariant to a rescaling of the variables, and ``gtol`` applies to
+        ``||g||_2``. ``None`` is the identity (the paper's default).
     gamma0 : float
         Initial ``gamma``.
+    gamma_growth : "auto" or float
+        Factor by which ``gamma`` grows after an accepted step: ``2.0`` is the paper's doubling;
+        ``"auto"`` (default) squares the factor after each iteration accepted at its first trial
+        (2, 4, 16, 256, ..., at most 2**16) and falls back to doubling at the first rejection,
+        so ``lam`` reaches the Newton regime within a few iterations on ill-conditioned
+        problems. Every accepted step passes the same test either way.
     adaptive : bool
         ``False`` keeps ``gamma = gamma0`` fixed and accepts every step (one solve per
         iteration).
@@ -124,7 +134,7 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     hess_update_every : int
         Rebuild period of the Hessian (lazy Hessian, :class:`LazyHessian`).
     gtol : float
-        Stop when ``||g||_* <= gtol`` (status 0).
+        Stop when ``||g||_2 <= gtol`` (``||g||_*`` for a given ``metric``; status 0).
     ftol : float, optional
         Stop when ``f_prev - f <= ftol * max(1, |f|)`` (status 7).
     f_target : float, optional
@@ -191,15 +201,15 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     >>> res.success, np.allclose(res.x, [1.0, 1.0])
     (True, True)
     """
-    return _minimize(GNSRule(gamma0, gamma_min, adaptive), fun, x0, args, jac, hess, hessp,
-                     hess_approx, metric, linear_solver, hess_update_every,
+    return _minimize(GNSRule(gamma0, gamma_min, adaptive, increase=gamma_growth), fun, x0, args,
+                     jac, hess, hessp, hess_approx, metric, linear_solver, hess_update_every,
                      max_trials=max_trials, gtol=gtol, ftol=ftol, f_target=f_target,
                      maxiter=maxiter, max_time=max_time, callback=callback,
                      return_history=return_history, progress=progress)
 
 
 _GNS_OPTIONS = frozenset(
-    ["hess_approx", "metric", "gamma0", "adaptive", "max_trials", "linear_solver",
+    ["hess_approx", "metric", "gamma0", "gamma_growth", "adaptive", "max_trials", "linear_solver",
      "hess_update_every", "gtol", "ftol", "f_target", "maxiter", "max_time",
      "return_history", "gamma_min", "progress"])
 

@@ -126,16 +126,33 @@ def _callback_style(callback):
 
 
 class GNSRule:
-    """Algorithm 1: ``lam = ||g||_* / gamma``; accept if ``f - f+ >= ||g+||_*^2 / (8 lam)``."""
+    """Algorithm 1: ``lam = ||g||_* / gamma``; accept if ``f - f+ >= ||g+||_*^2 / (8 lam)``.
+
+    ``growth`` is the factor by which ``gamma`` grows after an accepted step: a number (2 is the
+    paper's doubling) or ``"auto"``, an accelerated doubling: after ``k`` consecutive iterations
+    whose first trial was accepted the factor is ``2**(2**(k-1))`` (2, 4, 16, 256, then
+    ``max_growth``), and the first rejection after a jump larger than 2 falls back to the value
+    the doubling rule would have tried (twice the last accepted ``gamma``), after which ``gamma``
+    halves as in the paper. Every accepted step passes the same test, so the method's guarantees
+    are kept; an iteration costs at most one trial more than with doubling, and ``lam`` reaches
+    the Newton regime in ``O(log log)`` instead of ``O(log)`` iterations of the condition number.
+    """
 
     def __init__(self, gamma0, gamma_min, adaptive, increase=2.0, decrease=0.5,
-                 accept_const=0.125):
+                 accept_const=0.125, max_growth=2.0 ** 16):
         if not (gamma0 > 0 and math.isfinite(gamma0)):
             raise ValueError(f"`gamma0` must be positive and finite, got {gamma0!r}")
+        if not (increase == "auto" or (isinstance(increase, numbers.Real)
+                                       and 1.0 <= increase < math.inf)):
+            raise ValueError(f"`gamma_growth` must be 'auto' or a number >= 1, got {increase!r}")
         self.gamma = float(gamma0)
         self.gamma_min = float(gamma_min)
         self.adaptive = adaptive
         self.increase, self.decrease, self.accept_const = increase, decrease, accept_const
+        self.max_growth = float(max_growth)
+        self._streak = 0           # consecutive iterations accepted at their first trial
+        self._rejected = False     # a trial of the current iteration was rejected
+        self._fallback = None      # gamma the doubling rule would try, after a larger jump
 
     def lam(self, gnorm):
         return gnorm / self.gamma
@@ -151,11 +168,25 @@ class GNSRule:
         # fails the test only by that error is accepted when it reduces the gradient norm.
         return decrease >= need - noise and gnorm_new < gnorm
 
+    def _growth(self):
+        if self.increase != "auto":
+            return float(self.increase)
+        return min(2.0 ** (2.0 ** min(max(self._streak - 1, 0), 5)), self.max_growth)
+
     def on_accept(self):
-        if self.adaptive:
-            self.gamma = max(self.increase * self.gamma, self.gamma_min)
+        if not self.adaptive:
+            return
+        self._streak = 0 if self._rejected else self._streak + 1
+        growth = self._growth()
+        self._fallback = 2.0 * self.gamma if growth > 2.0 else None
+        self._rejected = False
+        self.gamma = max(growth * self.gamma, self.gamma_min)
 
     def on_reject(self):
+        self._rejected = True
+        if self._fallback is not None:
+            self.gamma, self._fallback = min(self._fallback, self.gamma * self.decrease), None
+            return
         self.gamma *= self.decrease
 
     def at_floor(self):
@@ -211,7 +242,7 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
     f, g = problem.fun_and_grad(x)
     if not (math.isfinite(f) and is_finite_vector(xp, g)):
         raise ValueError(f"the objective or its gradient is not finite at `x0` (f = {f})")
-    gnorm = metric.dual_norm(g)
+    gnorm = metric.stop_norm(g)      # the stopping test's norm
     f_noise = 1000.0 * float(np.finfo(_host_dtype(problem.dtype)).eps)
     style = _callback_style(callback)
     history = {"f": [f], "gnorm": [gnorm], "gamma": [rule.gamma], "lam": [float("nan")],
@@ -236,11 +267,14 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
             break
         if approx.update(x, f, g):
             nhev += 1
+        if metric.pending:               # "auto" metric and no Hessian diagonal seen: B = I
+            metric.settle()
+        lam_norm = metric.dual_norm(g)   # ||g||_* of lam = ||g||_* / gamma
         accepted = False
         n_nonfinite = 0
         n_solver_fail = 0
         for _trial in range(max_trials):
-            lam = rule.lam(gnorm)
+            lam = rule.lam(lam_norm)
             s = approx.solve(lam, g)
             nlinsolve += 1
             if s is None or not is_finite_vector(xp, s):
@@ -258,9 +292,9 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
                 rule.on_reject()
                 nrejected += 1
                 continue
-            gnorm_new = metric.dual_norm(g_new)
+            dual_new = metric.dual_norm(g_new)
             noise = f_noise * max(abs(f), abs(f_new))
-            if rule.accept(f, f_new, gnorm_new, lam, g_new, step, gnorm, noise):
+            if rule.accept(f, f_new, dual_new, lam, g_new, step, lam_norm, noise):
                 rule.on_accept()
                 accepted = True
                 break
@@ -276,7 +310,8 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
                 status = NO_PROGRESS
             break
         f_prev = f
-        x, f, g, gnorm = x_new, f_new, g_new, gnorm_new
+        x, f, g = x_new, f_new, g_new
+        gnorm = metric.stop_norm(g)
         nit += 1
         if return_history:
             history["f"].append(f)

@@ -94,6 +94,7 @@ class ExactHessian(HessianApproximation):
 
     def update(self, x, f, g):
         self.H = _as_dense(self.problem, self._hess(x), "hess")
+        self.problem.metric.settle(self.H)
         return True
 
     def solve(self, lam, g):
@@ -123,7 +124,10 @@ class LazyHessian(HessianApproximation):
         Store and factorize the matrix in this precision (e.g. float32: half the cost and
         memory); solves cast the right-hand side and return the problem's dtype. Meant for
         preconditioners (:class:`HessianVectorCG`), whose precision does not limit the final
-        accuracy.
+        accuracy. Falls back to the problem's dtype for the rest of the run (``fell_back``
+        becomes True) when the low-precision factorization fails: a Cholesky failure, or
+        eigenvalues below ``1000 eps max|mu|`` of the low precision (a condition number past
+        ~1e4 in float32, whose small eigenvalues then come out wrong or negative).
     """
 
     name = "lazy"
@@ -148,6 +152,10 @@ class LazyHessian(HessianApproximation):
         super().bind(problem)
         self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
         self._count = 0
+        self.fell_back = False
+        self._low = None
+        if self.dtype is not None and self.dtype != problem.dtype:
+            self._low = self.dtype
         self._method = self.factorization
         if self._method == "auto":
             self._method = "eigh" if problem.dim <= 500 else "cholesky"
@@ -158,16 +166,30 @@ class LazyHessian(HessianApproximation):
         if not rebuild:
             return False
         H = _as_dense(self.problem, self._hess(x), "hess")
-        if self.dtype is not None:
-            H = self.problem.xp.astype(H, self.dtype)
+        self.problem.metric.settle(H)
+        xp = self.problem.xp
+        if self._low is not None:
+            H_low = xp.astype(H, self._low)
+            if self._method == "eigh":
+                mu, V = self._eigh(H_low)
+                mu, V = xp.astype(mu, self._low), xp.astype(V, self._low)
+                scale = float(xp.max(xp.abs(mu)))
+                if float(xp.min(mu)) > 1e3 * float(xp.finfo(self._low).eps) * scale:
+                    self.eigenvalues, self._V = mu, V
+                    return True
+                self._fall_back()      # float32 cannot resolve this spectrum
+            else:
+                self.H, self._lam, self._L, self._H_high = H_low, None, None, H
+                return True
         if self._method == "cholesky":
             self.H, self._lam, self._L = H, None, None
         else:
-            mu, V = self._eigh(H)
-            if self.dtype is not None:
-                mu, V = self.problem.xp.astype(mu, self.dtype), self.problem.xp.astype(V, self.dtype)
-            self.eigenvalues, self._V = mu, V
+            self.eigenvalues, self._V = self._eigh(H)
         return True
+
+    def _fall_back(self):
+        self._low = None
+        self.fell_back = True
 
     def _eigh(self, H):
         xp = self.problem.xp
@@ -186,9 +208,10 @@ class LazyHessian(HessianApproximation):
     def solve(self, lam, g):
         self.nsolve += 1
         xp = self.problem.xp
-        if self.dtype is not None:
-            s = self._solve(xp, lam, xp.astype(g, self.dtype))
-            return None if s is None else xp.astype(s, self.problem.dtype)
+        if self._low is not None:
+            s = self._solve(xp, lam, xp.astype(g, self._low))
+            if self._low is not None:    # no fall-back during this solve
+                return None if s is None else xp.astype(s, self.problem.dtype)
         return self._solve(xp, lam, g)
 
     def _solve(self, xp, lam, g):
@@ -196,12 +219,14 @@ class LazyHessian(HessianApproximation):
             if lam != self._lam:
                 self._lam = lam
                 metric = self.problem.metric
-                if self.dtype is not None and metric.kind != "identity":
-                    M = xp.astype(metric.add_to(xp.astype(self.H, self.problem.dtype), lam),
-                                  self.dtype)
-                else:
-                    M = metric.add_to(self.H, lam)
-                self._L = cholesky_factor(xp, M)
+                if self._low is not None:
+                    M = xp.astype(metric.add_to(self._H_high, lam), self._low)
+                    self._L = cholesky_factor(xp, M)
+                    if self._L is None:   # float32 failed: float64 from now on
+                        self._fall_back()
+                        self.H = self._H_high
+                if self._low is None:
+                    self._L = cholesky_factor(xp, metric.add_to(self.H, lam))
             if self._L is None:
                 return None
             return cholesky_solve(xp, self._L, g)
@@ -246,6 +271,7 @@ class DiagonalHessian(HessianApproximation):
             raise ValueError(f"`diag` must return shape ({self.problem.dim},), "
                              f"got {tuple(h.shape)}")
         self.h = h
+        self.problem.metric.settle(diag=h)
         return True
 
     def solve(self, lam, g):
@@ -512,9 +538,14 @@ class HessianVectorCG(HessianApproximation):
     -----
     CG stops at a direction of non-positive curvature and reports failure, so on non-convex
     problems ``lam`` grows until ``H + lam B`` is positive definite along the Krylov space.
+    Without a ``preconditioner``, a non-identity metric ``B`` preconditions CG (``B^{-1}``:
+    Jacobi for the ``"auto"`` metric). For the ``"auto"`` metric with ``d <= 256`` the
+    diagonal of ``H(x0)`` is probed once by ``d`` products ``H e_i`` (about one Hessian
+    build); for larger ``d`` without a preconditioner the metric is the identity.
     """
 
     name = "hessp-cg"
+    probe_max = 256   # largest d whose Hessian diagonal is probed for an "auto" metric
 
     def __init__(self, hessp=None, rtol="auto", maxiter=None, preconditioner=None):
         super().__init__()
@@ -536,10 +567,21 @@ class HessianVectorCG(HessianApproximation):
 
     def update(self, x, f, g):
         self.x = x
-        self._gnorm = self.problem.metric.dual_norm(g)
+        built = False
         if self.preconditioner is not None:
-            return bool(self.preconditioner.update(x, f, g))
-        return False
+            built = bool(self.preconditioner.update(x, f, g))
+        metric = self.problem.metric
+        if metric.pending and self.problem.dim <= self.probe_max:
+            metric.settle(diag=self._probe_diagonal(x))
+        self._gnorm = metric.dual_norm(g)
+        return built
+
+    def _probe_diagonal(self, x):
+        """``diag H(x)`` from ``d`` products ``H e_i`` (once, for an ``"auto"`` metric)."""
+        xp, d = self.problem.xp, self.problem.dim
+        E = xp.eye(d, dtype=self.problem.dtype)
+        return xp.asarray([float(self._hessp(x, E[i, :])[i]) for i in range(d)],
+                          dtype=self.problem.dtype)
 
     def solve(self, lam, g):
         self.nsolve += 1
@@ -554,6 +596,10 @@ class HessianVectorCG(HessianApproximation):
         if self.preconditioner is not None:
             def precond(r):
                 return self.preconditioner.solve(lam, r)
+        elif metric.kind != "identity":
+            # (H + lam B) with B = the metric: B^{-1} is the natural preconditioner (Jacobi when
+            # B is the Hessian's diagonal), exact in the far regime where lam B dominates
+            precond = metric.solve
 
         s, it, ok = conjugate_gradient(self.problem.xp, matvec, g, rtol=rtol,
                                        maxiter=self._maxiter, precond=precond)

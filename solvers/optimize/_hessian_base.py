@@ -64,9 +64,10 @@ class Metric(PicklesNamespace):
 
     Parameters
     ----------
-    B : None, 1-D array or 2-D array
+    B : None, "auto", 1-D array or 2-D array
         ``None`` is the identity, a 1-D positive array a diagonal metric, a 2-D array a dense
-        symmetric positive definite matrix (factorized once by Cholesky).
+        symmetric positive definite matrix (factorized once by Cholesky). ``"auto"`` is fixed by
+        :meth:`settle` from the first Hessian (approximation) built: ``B = |diag H(x0)|``.
     xp : namespace
     dim : int
         The number of unknowns.
@@ -75,11 +76,19 @@ class Metric(PicklesNamespace):
     def __init__(self, B, xp, dim, dtype):
         self.xp = xp
         self.dim = dim
+        self.dtype = dtype
         self.kind = "identity"
         self.diag = None
         self.matrix = None
         self._chol = None
+        self.auto = False
+        self.pending = False
         if B is None:
+            return
+        if isinstance(B, str):
+            if B != "auto":
+                raise ValueError(f"`metric` must be None, 'auto', 1-D or 2-D, got {B!r}")
+            self.auto = self.pending = True
             return
         if not hasattr(B, "shape"):
             B = xp.asarray(B, dtype=dtype)
@@ -102,6 +111,38 @@ class Metric(PicklesNamespace):
                                  "(its Cholesky factorization failed)")
         else:
             raise ValueError(f"`metric` must be None, 1-D or 2-D, got {B.ndim}-D")
+
+    def settle(self, H=None, diag=None):
+        """Fix a pending ``"auto"`` metric: ``B = |diag(H)|`` (or ``|diag|``), the identity when
+        neither is given. Entries below ``eps * max`` (no curvature seen there) take the
+        geometric mean of the others. A no-op once the metric is fixed."""
+        if not self.pending:
+            return
+        self.pending = False
+        xp = self.xp
+        if diag is None and H is not None:
+            diag = xp.linalg.diagonal(H)
+        if diag is None:
+            return
+        h = xp.abs(xp.astype(diag, self.dtype))
+        hmax = float(xp.max(h))
+        if not (math.isfinite(hmax) and hmax > 0.0):
+            return
+        tiny = hmax * float(xp.finfo(self.dtype).eps)
+        seen = h > tiny
+        if not bool(xp.all(seen)):
+            one, zero = xp.ones_like(h), xp.zeros_like(h)
+            logs = xp.where(seen, xp.log(xp.where(seen, h, one)), zero)
+            fill = math.exp(float(xp.sum(logs)) / float(xp.sum(xp.astype(seen, self.dtype))))
+            h = xp.where(seen, h, fill * one)
+        self.kind = "diagonal"
+        self.diag = h
+
+    def stop_norm(self, g):
+        """The norm of the stopping test: ``||g||_2`` for ``"auto"``, else ``||g||_*``."""
+        if self.auto:
+            return float(self.xp.linalg.vector_norm(g))
+        return self.dual_norm(g)
 
     def apply(self, v):
         """``B v``."""

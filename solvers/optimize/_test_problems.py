@@ -218,9 +218,11 @@ class _Logistic(Objective):
         return self.X * r[:, None]
 
     def lazy_hessian(self, every=10, dtype=None, factorization="auto"):
-        """:class:`LazyHessian` rebuilt every ``every`` iterations, optionally in ``dtype``."""
-        return LazyHessian(lambda w: self.hess(w, dtype=dtype), every=every,
-                           factorization=factorization, dtype=dtype)
+        """:class:`LazyHessian` rebuilt every ``every`` iterations, optionally in ``dtype``
+        (built from a ``dtype`` copy of ``X`` until the approximation falls back to float64)."""
+        approx = LazyHessian(None, every=every, factorization=factorization, dtype=dtype)
+        approx.hess = lambda w: self.hess(w, dtype=None if approx.fell_back else dtype)
+        return approx
 
     def diagonal_hessian(self):
         """:class:`DiagonalHessian` with the exact diagonal."""

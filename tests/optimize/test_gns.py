@@ -55,7 +55,8 @@ def test_logistic_iteration_bounds(logistic_problem, variant, bound):
     assert res.nit <= bound
     assert abs(res.fun - ref.fun) <= 1e-12
     if variant == "hessp-cg":
-        assert res.ncg > 0 and res.nhev == 0 and res.nhessp == res.ncg
+        # CG products plus d products probing diag H(x0) for the default "auto" metric
+        assert res.ncg > 0 and res.nhev == 0 and res.nhessp == res.ncg + obj.dim
     if variant == "lazy10":
         assert res.nhev == -(-res.nit // 10) or res.nhev == -(-(res.nit + 1) // 10)
 
@@ -121,8 +122,9 @@ def test_rosenbrock_exact_indefinite():
         eigmins.append(np.linalg.eigvalsh(obj.hess(intermediate_result.x)).min())
 
     x0 = np.array([-2.0, 2.0])
+    # the paper's setting (B = I, doubling): its 51 iterations; the defaults take 74 here
     res = minimize_gns(obj.fun, x0, jac=obj.jac, hess=obj.hess, f_target=1e-8, gtol=0.0,
-                       maxiter=60, callback=cb)
+                       maxiter=60, callback=cb, metric=None, gamma_growth=2.0)
     assert res.status == 7 and res.fun < 1e-8 and res.nit <= 60
     # the exact Hessian was indefinite along the way, yet no failure was reported
     assert min(eigmins) < 0
