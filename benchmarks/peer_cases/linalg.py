@@ -3,7 +3,7 @@
 import numpy as np
 import scipy.linalg
 
-from peer_cases import Row, best_time
+from peer_cases import Row, median_time
 from solvers.linalg import solve_kronecker_sum
 
 
@@ -14,7 +14,7 @@ def _laplacian_1d(n):
 
 def rows(quick):
     sizes = [200, 400] if quick else [200, 400, 800]
-    repeat = 2 if quick else 3
+    repeat = 3
     for n in sizes:
         x = np.linspace(0, 1, n + 2)[1:-1]
         X, Y = np.meshgrid(x, x, indexing="ij")
@@ -22,8 +22,8 @@ def rows(quick):
         # manufactured discrete solution: F = T U + U T exactly, so errors are solver errors
         U = np.sin(3 * np.pi * X) * np.cos(2 * np.pi * Y) + X * Y
         F = T @ U + U @ T
-        ours_s, U1 = best_time(lambda: solve_kronecker_sum([T, T], F), repeat=repeat)
-        peer_s, U2 = best_time(lambda: scipy.linalg.solve_sylvester(T, T, F), repeat=repeat)
+        ours_s, U1 = median_time(lambda: solve_kronecker_sum([T, T], F), repeat=repeat)
+        peer_s, U2 = median_time(lambda: scipy.linalg.solve_sylvester(T, T, F), repeat=repeat)
         scale = np.linalg.norm(U)
         yield Row(f"2-D Poisson Sylvester solve, n={n} ({n}x{n})", ours_s,
                   "scipy.linalg.solve_sylvester", peer_s,

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import scipy.special as sc
 
-from . import Row, best_time
+from . import Row, median_time
 
 REFERENCE = (Path(__file__).resolve().parents[2] / "tests" / "special" / "data"
              / "logbessel_reference.npz")
@@ -80,8 +80,8 @@ def rows(quick: bool):
     pairs = (("log_iv", log_iv, _scipy_log_iv, "log(ive)+x", "log_i"),
              ("log_kv", log_kv, _scipy_log_kv, "log(kve)-x", "log_k"))
     for name, ours_fn, peer_fn, peer_name, key in pairs:
-        t_ours, _ = best_time(lambda: ours_fn(v, x), repeat=repeat)
-        t_peer, _ = best_time(lambda: peer_fn(v, x), repeat=repeat)
+        t_ours, _ = median_time(lambda: ours_fn(v, x), repeat=repeat)
+        t_peer, _ = median_time(lambda: peer_fn(v, x), repeat=repeat)
         rv, rx, rr = ref["v"], ref["x"], ref[key]
         e_ours, e_peer = _errors(ours_fn(rv, rx), peer_fn(rv, rx), rr)
         yield Row(f"special {name} all regions", t_ours, f"SciPy {peer_name}", t_peer,
@@ -91,8 +91,8 @@ def rows(quick: bool):
             if m.sum() < 100:
                 continue
             vm, xm = v[m], x[m]
-            t_ours, _ = best_time(lambda: ours_fn(vm, xm), repeat=repeat)
-            t_peer, _ = best_time(lambda: peer_fn(vm, xm), repeat=repeat)
+            t_ours, _ = median_time(lambda: ours_fn(vm, xm), repeat=repeat)
+            t_peer, _ = median_time(lambda: peer_fn(vm, xm), repeat=repeat)
             r = ref_reg == code
             e_ours, e_peer = _errors(ours_fn(rv[r], rx[r]), peer_fn(rv[r], rx[r]), rr[r])
             yield Row(f"special {name} {region}", t_ours, f"SciPy {peer_name}", t_peer,
@@ -103,14 +103,14 @@ def rows(quick: bool):
 
     with ThreadPoolExecutor(2) as pool:
         for name, ours_fn, peer_fn, peer_name, _ in pairs:
-            t_ours, _ = best_time(lambda: _threaded(pool, ours_fn, v, x), repeat=repeat)
-            t_peer, _ = best_time(lambda: peer_fn(v, x), repeat=repeat)
+            t_ours, _ = median_time(lambda: _threaded(pool, ours_fn, v, x), repeat=repeat)
+            t_peer, _ = median_time(lambda: peer_fn(v, x), repeat=repeat)
             yield Row(f"special {name} all regions, 2 threads", t_ours, f"SciPy {peer_name}",
                       t_peer, note=f"n={n}; SciPy single-threaded")
 
     vr = v + 0.5
-    t_ours, _ = best_time(lambda: iv_ratio(vr, x), repeat=repeat)
-    t_peer, _ = best_time(lambda: _scipy_ratio(vr, x), repeat=repeat)
+    t_ours, _ = median_time(lambda: iv_ratio(vr, x), repeat=repeat)
+    t_peer, _ = median_time(lambda: _scipy_ratio(vr, x), repeat=repeat)
     pos = ref["x_ratio"] > 0
     rv, rx, rr = ref["v_ratio"][pos], ref["x_ratio"][pos], ref["ratio"][pos]
     e_ours, e_peer = _errors(iv_ratio(rv, rx), _scipy_ratio(rv, rx), rr, relative=True)
@@ -134,7 +134,7 @@ def _mpmath_rows(quick, rng, log_iv, log_kv):
     x = 10 ** rng.uniform(-3, 4, m)
     mp.mp.dps = 20
     for name, ours_fn, mp_fn in (("log_iv", log_iv, mp.besseli), ("log_kv", log_kv, mp.besselk)):
-        t_ours, ours = best_time(lambda: ours_fn(v, x), repeat=5)
+        t_ours, ours = median_time(lambda: ours_fn(v, x), repeat=5)
         peer = np.full(m, np.nan)
         t0 = time.perf_counter()
         for i, (a, b) in enumerate(zip(v, x)):
