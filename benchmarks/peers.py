@@ -156,7 +156,8 @@ def ratio(r: Row) -> str:
         return "—"
     if not _is_number(r.peer_s):
         return "—"
-    return f"{r.peer_s / r.ours_s:.1f}x"
+    q = r.peer_s / r.ours_s
+    return f"{q:.1f}x" if q >= 1 else f"{q:.2g}x"
 
 
 def format_row(r: Row) -> str:
