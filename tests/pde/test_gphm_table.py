@@ -1,11 +1,11 @@
-"""The GP-HM benchmark table targets (issue: "The table"), with the library's defaults.
+"""The GP-HM benchmark table targets, with the library's defaults.
 
-Every case runs ``solve_pde(problem, reference_grid)`` with the default kernel and
-initialization (no per-case tuning beyond the grid size) and checks the relative L2 error on
-the reference's 300-point (300^2) test grid against the issue's target. The targets of
-poisson1d-sin100, poisson2d-sin6cos20, poisson1d-xsin200 and poisson2d-sin100sin100 are
-tested in ``test_solve.py`` (part 1); they are repeated here only where this file records a
-different measurement (xsin200, below its target: xfail).
+Every case runs ``solve_pde(problem, reference_grid)`` with the defaults (no per-case tuning
+beyond the grid size) and checks the relative L2 error on the reference's 300-point (300^2)
+test grid against the README's bound (2e-10: the defaults put every case on Chebyshev nodes)
+and, on GP-HM's own setting (``nodes="uniform"``, Student-t mixture), against the target the
+reference's logs set. The targets of poisson1d-sin100, poisson2d-sin6cos20, poisson1d-xsin200
+and poisson2d-sin100sin100 are tested in ``test_solve.py``.
 """
 
 import numpy as np
@@ -34,33 +34,44 @@ def _solve(name, **kw):
 
 @pytest.mark.parametrize("name", [n for n, (_, slow) in TARGETS.items() if not slow])
 def test_table_target(name):
-    sol = _solve(name)
-    assert sol.relative_l2_error() <= TARGETS[name][0]
+    assert _solve(name).relative_l2_error() <= 2e-10
+    assert _solve(name, nodes="uniform").relative_l2_error() <= TARGETS[name][0]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", [n for n, (_, slow) in TARGETS.items() if slow])
 def test_table_target_slow(name):
     sol = _solve(name)
-    assert sol.relative_l2_error() <= TARGETS[name][0]
+    assert sol.relative_l2_error() <= 2e-10
     if not CASES[name].is_linear:
-        assert sol.info["success"] and sol.info["newton_iterations"] <= 10
+        assert sol.success and sol.info["newton_iterations"] <= 10
+    if name != "allencahn2d-mix":  # its uniform setting (1.4e-6) takes a minute of Newton-GMRES
+        assert _solve(name, nodes="uniform").relative_l2_error() <= TARGETS[name][0]
+
+
+@pytest.mark.parametrize("name, target", [("poisson1d-sin100", 4e-7),
+                                          ("poisson1d-xsin200", 9e-7)])
+def test_learned_targets_and_time(name, target):
+    """The issue's learn=True targets at defaults (1-D goal: <= 10 s)."""
+    sol = _solve(name, learn=True)
+    assert sol.relative_l2_error() <= target
+    assert sol.info["learn"].selected in ("initial", "learned")
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="measured 1.8e-5 (fixed FFT kernel) and 1.1e-5 to 1.7e-5 after "
-                          "bilevel L-BFGS learning (this test: 20 s budget): the learning "
-                          "objective does not widen the 0.1/L component to the ~0.5/L that "
-                          "reaches 8.9e-7 (measured with a hand-set kernel)",
-                   strict=False)
-def test_table_target_xsin200_learned():
-    sol = _solve("poisson1d-xsin200", learn=True, maxiter=10, max_time=20.0)
+@pytest.mark.xfail(reason="GP-HM's uniform setting: measured 1.8e-5 (fixed FFT kernel) and "
+                          "1.1e-5 to 1.7e-5 after bilevel L-BFGS learning (20 s budget; this test: 5 s): the "
+                          "learning objective does not widen the 0.1/L component to the "
+                          "~0.5/L that reaches 8.9e-7 (hand-set kernel); the defaults "
+                          "(Chebyshev nodes) reach 1.5e-10", strict=False)
+def test_table_target_xsin200_learned_uniform():
+    sol = _solve("poisson1d-xsin200", nodes="uniform", learn=True, maxiter=3, max_time=5.0)
     assert sol.relative_l2_error() <= 9.0e-7
 
 
 def test_allen_cahn_newton_reports_iterations():
     sol = _solve("allencahn1d-sin100")
-    assert sol.info["success"]
+    assert sol.success and sol.nit == sol.info["newton_iterations"]
     assert 1 <= sol.info["newton_iterations"] <= 10
     assert sol.residual_norm < 1e-8
 
@@ -83,7 +94,7 @@ def test_robust_sin150_same_defaults():
     p = PDEProblem([(0, 2 * np.pi)], {(2,): 1.0}, lambda x: -150 ** 2 * np.sin(150 * x), ex,
                    exact=ex)
     sol = solve_pde(p, 600)  # 4 nodes per wavelength, like the reference's sin(100x) at 400
-    assert sol.relative_l2_error() <= 1e-4
+    assert sol.relative_l2_error() <= 1e-9  # Chebyshev nodes: measured 2.9e-10
 
 
 def test_robust_sin40_sin60_same_defaults():
@@ -91,4 +102,4 @@ def test_robust_sin40_sin60_same_defaults():
     p = PDEProblem([(0, 2 * np.pi)] * 2, {(2, 0): 1.0, (0, 2): 1.0},
                    lambda x, y: -5200.0 * np.sin(40 * x) * np.sin(60 * y), ex, exact=ex)
     sol = solve_pde(p, 240)  # 4 nodes per shortest wavelength
-    assert sol.relative_l2_error() <= 6.5e-5
+    assert sol.relative_l2_error() <= 1e-9
