@@ -1,4 +1,4 @@
-"""solvers: an array-API solver library for NumPy (CPU, Numba kernels) and CuPy (GPU).
+"""solvers: an array-API solver library for NumPy (CPU, Numba kernels), CuPy (GPU) and Dask.
 
 Subpackages
 -----------
@@ -16,6 +16,8 @@ import importlib as _importlib
 from ._backend_cache import ensure_numba_cache as _ensure_numba_cache
 
 _ensure_numba_cache()   # before any kernel module: a writable Numba cache, or a warning
+
+from . import _backend_dask as _backend_dask  # noqa: E402,F401  (registers the dask backend)
 
 __version__ = "0.1.0.dev0"
 

@@ -196,6 +196,8 @@ class Backend:
 
     name = "generic"
     fallbacks = ()
+    # True where small parameters may be NumPy next to data of this library (dask)
+    host_parameters = False
 
     def __init__(self, xp):
         object.__setattr__(self, "xp", xp)

@@ -13,3 +13,10 @@ for _name in ("log_iv", "log_kv", "iv_ratio"):
                     cupy=f"solvers.special._logbessel_cupy:{_name}",
                     generic=f"solvers.special._logbessel_generic:{_name}")
 del _name
+
+# dask arrays: the Numba kernels chunk by chunk (lazy; bitwise equal to NumPy)
+from .._backend_dask import chunkwise  # noqa: E402
+
+for _name in ("log_iv", "log_kv", "iv_ratio"):
+    register_kernel(f"special.{_name}", dask=chunkwise(f"solvers.special._logbessel_numba:{_name}"))
+del _name

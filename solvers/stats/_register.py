@@ -10,7 +10,12 @@ register_kernel("stats.row_norms", numpy=_S + "_vmf_mixture:_row_norms_numpy",
                 generic=_S + "_vmf_mixture:_row_norms_generic")
 register_kernel("stats.resultant", numpy=_S + "_vmf_validation:_resultant_numba",
                 generic=_S + "_vmf_validation:_resultant_generic")
+# resultant, total weight, rbar and 1 - rbar: on dask one reduction of per-block statistics
+register_kernel("stats.resultant_stats", generic=_S + "_vmf_validation:_resultant_stats",
+                dask=_S + "_vmf_dask:resultant_stats")
+register_kernel("stats.cos_minus_one", dask=_S + "_vmf_dask:cos_minus_one")
 # vMF rows from w and s: host normals (NumPy, threaded), a CuPy generator, or host normals
 # moved to the device (any other library)
 register_kernel("stats.vmf_rows", numpy=_S + "_vmf_sampling:_rows_numba",
-                cupy=_S + "_vmf_sampling:_rows_cupy", generic=_S + "_vmf_sampling:_rows_generic")
+                cupy=_S + "_vmf_sampling:_rows_cupy", generic=_S + "_vmf_sampling:_rows_generic",
+                dask=_S + "_vmf_dask:vmf_rows")

@@ -115,13 +115,18 @@ def _logpdf(x, mu, kappa, log_c_plus_kappa, xp):
     """``kappa (mu.x - 1) + (log C_p(kappa) + kappa)``: the scaled form, in which neither
     sum cancels (``log C + kappa mu.x`` adds two terms of size ``kappa`` to get a small one)."""
     p = mu.shape[0]
+    if hasattr(x, "shape"):
+        x_xp = array_namespace(x)
+        if x_xp is not xp and backend_for(x_xp).host_parameters:
+            xp, mu = x_xp, np.asarray(to_numpy(mu))   # e.g. dask data, NumPy mu
     x = as_real_float64(x, xp, "x", "mu")
     if x.ndim < 1 or x.shape[-1] != p:
         raise ValueError(f"`x` must have shape (..., {p}), got {tuple(x.shape)}")
     lead = tuple(x.shape[:-1])
     x2 = xp.reshape(x, (-1, p))
     t, norms = backend_for(xp).kernel("stats.cos_minus_one")(xp, x2, mu)
-    check_row_norms(norms, "x")
+    if norms is not None:    # None: checked block by block when computed (dask)
+        check_row_norms(norms, "x")
     return backend_for(xp).scalar_result(xp.reshape(kappa * t + log_c_plus_kappa, lead))
 
 
@@ -325,7 +330,8 @@ class vonmises_fisher_gen:
 
         Notes
         -----
-        One pass over the data (the resultant and the row norms together). When
+        On dask arrays: one pass (per-block statistics gathered once; ``mu`` comes back as
+        NumPy). Otherwise one pass over the data (the resultant and the row norms together). When
         :math:`1 - \bar R < 10^{-3}` a second pass recomputes :math:`1 - \bar R` from the
         deviations from the mean, which keeps it accurate to relative rounding error.
         With the mean unknown, :math:`\bar R` is biased upward by about
@@ -335,9 +341,10 @@ class vonmises_fisher_gen:
         n, p = x.shape
         w = validate_weights(weights, n, xp)
         r, _, rbar, rbar_c = unit_rows_resultant(x, xp, w)
-        rnorm = float(xp.sqrt(xp.sum(r * r)))
+        rx = array_namespace(r)   # the library of x, or NumPy where x is dask
+        rnorm = float(rx.sqrt(rx.sum(r * r)))
         if rbar == 0 or rnorm == 0:
-            mu = from_numpy(np.eye(1, p)[0], xp, like=x)
+            mu = from_numpy(np.eye(1, p)[0], rx, like=r)
             return mu, 0.0
         kappa = float(kappa_from_mean_resultant(p, rbar, rbar_c))
         return r / rnorm, kappa

@@ -108,6 +108,11 @@ def unit_rows_resultant(x, xp, weights=None, name="x"):
     complement is recomputed from ``W (1 - rbar^2) = sum_i w_i ||x_i/||x_i|| - r/W||^2`` (a
     second pass) so it keeps its relative accuracy. Rows with zero or non-finite norm raise.
     """
+    return backend_for(xp).kernel("stats.resultant_stats")(xp, x, weights, name)
+
+
+def _resultant_stats(xp, x, weights, name):
+    """:func:`unit_rows_resultant` on one array: one pass, a second when ``rbar -> 1``."""
     r, norms, total = backend_for(xp).kernel("stats.resultant")(xp, x, weights, name)
     rnorm = float(xp.sqrt(xp.sum(r * r)))
     rbar = min(rnorm / total, 1.0)
