@@ -161,6 +161,19 @@ class GeometricMultigrid:
     symmetric positive definite preconditioner for a symmetric positive definite ``A``.
     Reference: Briggs, Henson, McCormick, *A Multigrid Tutorial*, 2nd ed., SIAM 2000.
 
+    Anisotropy. Each level reads its stencil's coupling strength per axis. Where it is
+    grid-aligned and anisotropic (e.g. ``-(eps u_xx + u_yy)``, or ``diffusion`` with a
+    per-axis coefficient), ``coarsening="auto"`` coarsens only the strongly coupled axes
+    (semi-coarsening) until the couplings balance, and ``smoother="auto"`` solves along the
+    strong axis by zebra line Gauss–Seidel when only one axis is strong; the V(2,1) factor
+    stays below 0.06 for ``eps`` down to 1e-4 along any axis or pair of axes, independent of
+    ``h`` (Trottenberg, Oosterlee, Schüller, *Multigrid*, 2001, §5.1). When to use algebraic
+    multigrid instead: anisotropy that is not aligned with the grid (rotated), or whose
+    direction varies in space, has no strong grid axis to coarsen or solve along. On the 45°
+    case with ``eps = 1e-2`` (PyAMG's FD stencil, 255²) the defaults + CG take 19 iterations
+    against 11 for PyAMG Ruge–Stüben + CG (alternating line Gauss–Seidel: 16); use PyAMG's
+    Ruge–Stüben solver there (``benchmarks/multigrid_anisotropy.py`` measures both).
+
     Examples
     --------
     >>> import numpy as np

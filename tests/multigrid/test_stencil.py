@@ -187,7 +187,7 @@ def test_backends_agree_on_operators(xp, rng):
     (np.array([[1.0, -2.0, 1.0]] * 3), "positive"),
     (np.array([[1.0, np.nan, 1.0]] * 3), "finite"),
     (np.ones((2, 5)), "at least 3"),
-    (np.ones((3, 3, 3, 3)), "1-, 2- or 3-D"),
+    (np.ones((3, 3, 3, 2)), "1-, 2- or 3-D"),     # (3, 3, 3, 3): per-axis fields in 3-D
 ])
 def test_diffusion_rejects_bad_coefficient(bad, match):
     with pytest.raises(ValueError, match=match) as exc:
