@@ -10,6 +10,9 @@ register_kernel("stats.row_norms", numpy=_S + "_vmf_mixture:_row_norms_numpy",
                 generic=_S + "_vmf_mixture:_row_norms_generic")
 register_kernel("stats.resultant", numpy=_S + "_vmf_validation:_resultant_numba",
                 generic=_S + "_vmf_validation:_resultant_generic")
+# the mixture EM's data: in memory, or row blocks of a dask array (one pass per iteration)
+register_kernel("stats.em_data", generic=_S + "_vmf_mixture:_em_data",
+                dask=_S + "_vmf_mixture_dask:DaskData")
 # resultant, total weight, rbar and 1 - rbar: on dask one reduction of per-block statistics
 register_kernel("stats.resultant_stats", generic=_S + "_vmf_validation:_resultant_stats",
                 dask=_S + "_vmf_dask:resultant_stats")

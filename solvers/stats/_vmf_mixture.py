@@ -42,6 +42,44 @@ class _Data:
         row = self.x[i, :]
         return row / xp.sqrt(xp.sum(row * row))
 
+    # -- the EM's data interface (``_vmf_mixture_dask.DaskData`` has the same) ------------
+    def suff_stats(self, gamma):
+        """``(nk, resultants)``: host weights of the components, ``(k, p)`` resultants."""
+        xp = self.xp
+        gw = gamma if self.w is None else gamma * self.w[:, None]
+        nk = np.asarray(to_numpy(xp.sum(gw, axis=0)), dtype=np.float64)
+        # (x^T C)^T, not C^T x: NumPy's matmul is ~100x slower with the thin transposed operand
+        return nk, (self.x.T @ (gw * self.inv_norms[:, None])).T
+
+    def seeding_data(self, rng):
+        """The data the k-means++ seeding runs on."""
+        return self
+
+    def initial_stats(self, centers):
+        """Statistics of one component over all points and of the hard assignment."""
+        xp = self.xp
+        labels = xp.argmax(self.cosines(centers), axis=1)
+        gamma = xp.astype(labels[:, None] == xp.arange(centers.shape[0])[None, :], xp.float64)
+        return self.suff_stats(xp.ones((self.n, 1), dtype=xp.float64)), self.suff_stats(gamma)
+
+    def e_step(self, means, kappas, log_weights):
+        """``(ll, step)``: the log-likelihood and what the M-step and the result need."""
+        ll, gamma, ll_i = _e_step(self, means, kappas, log_weights)
+        return ll, _Step(lambda: self.suff_stats(gamma),
+                         lambda: np.argsort(np.asarray(to_numpy(ll_i))), gamma)
+
+    def outputs(self, means, kappas, log_weights, step):
+        """``(responsibilities, labels)`` of the last E-step."""
+        return step.gamma, self.xp.argmax(step.gamma, axis=1)
+
+
+class _Step:
+    """What an E-step leaves: ``stats()`` -> ``(nk, resultants)``, ``worst()`` -> row indices,
+    worst-explained first, and the responsibilities where they were formed."""
+
+    def __init__(self, stats, worst, gamma=None):
+        self.stats, self.worst, self.gamma = stats, worst, gamma
+
 
 def _e_step(data, means, kappas, log_weights):
     """Log-domain responsibilities. Returns (total log-likelihood, gamma, per-point ll)."""
@@ -58,8 +96,9 @@ def _e_step(data, means, kappas, log_weights):
     return float(total), gamma, ll_i
 
 
-def _m_step(data, gamma, fallback_means, fallback_kappa, ll_i):
-    """Weights, means and kappas from responsibilities; empty components are re-seeded.
+def _m_step(data, nk, resultants, fallback_means, fallback_kappa, worst):
+    """Weights, means and kappas from the components' weights ``nk`` and resultants; empty
+    components are re-seeded (``worst()``: row indices, worst-explained first).
 
     A component is empty when its effective weight is below that of one average point
     (or its resultant vanishes). It is re-seeded at the worst-explained data point not
@@ -67,11 +106,7 @@ def _m_step(data, gamma, fallback_means, fallback_kappa, ll_i):
     are then renormalized). Returns ``(weights, means, kappas, n_reseeded)``.
     """
     xp = data.xp
-    k = gamma.shape[1]
-    gw = gamma if data.w is None else gamma * data.w[:, None]
-    nk = np.asarray(to_numpy(xp.sum(gw, axis=0)), dtype=np.float64)
-    # (x^T C)^T, not C^T x: NumPy's matmul is ~100x slower with the thin transposed operand
-    resultants = (data.x.T @ (gw * data.inv_norms[:, None])).T
+    k = nk.shape[0]
     rn = np.asarray(to_numpy(xp.sqrt(xp.sum(resultants * resultants, axis=1))), dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         rbar = np.minimum(rn / nk, 1.0)
@@ -85,13 +120,13 @@ def _m_step(data, gamma, fallback_means, fallback_kappa, ll_i):
     if n_reseeded:
         good = kappas[~empty]
         kfill = float(np.median(good)) if good.size else fallback_kappa
-        order = np.argsort(np.asarray(to_numpy(ll_i))) if ll_i is not None else np.arange(data.n)
+        order = worst() if worst is not None else np.arange(data.n)
         means_host = np.array(to_numpy(means), dtype=np.float64)
         for i, j in enumerate(np.flatnonzero(empty)):
             if fallback_means is not None:
                 row = fallback_means[j, :]
             else:
-                row = data.unit_row(int(order[i % data.n]))
+                row = data.unit_row(int(order[i % order.size]))
             means_host[j, :] = to_numpy(row)
             kappas[j] = kfill
             weights[j] = 1.0 / k
@@ -144,18 +179,17 @@ def _initial_params(data, k, init, rng):
     xp = data.xp
     if isinstance(init, str):
         if init == "kmeans++":
-            centers = _kmeans_pp_centers(data, k, rng)
+            centers = _kmeans_pp_centers(data.seeding_data(rng), k, rng)
         else:  # "random"
             support = np.flatnonzero(data.w_host > 0)
             pick = rng.choice(support, size=k, replace=support.size < k)
             centers = xp.stack([data.unit_row(int(i)) for i in pick], axis=0)
     else:
         centers = init
-    labels = xp.argmax(data.cosines(centers), axis=1)
-    gamma = xp.astype(labels[:, None] == xp.arange(k)[None, :], xp.float64)
+    one, hard = data.initial_stats(centers)
     # fallback kappa for clusters that came out empty: the single-vMF estimate
-    _, _, kap_all, _ = _m_step(data, xp.ones((data.n, 1), dtype=xp.float64), None, 1.0, None)
-    weights, means, kappas, _ = _m_step(data, gamma, centers, float(kap_all[0]), None)
+    _, _, kap_all, _ = _m_step(data, *one, None, 1.0, None)
+    weights, means, kappas, _ = _m_step(data, *hard, centers, float(kap_all[0]), None)
     return weights, means, kappas
 
 
@@ -184,7 +218,8 @@ def _run_em(data, k, init, maxiter, rtol, rng, callback):
     while True:
         with np.errstate(divide="ignore"):
             log_w = np.log(weights)
-        ll, gamma, ll_i = _e_step(data, means, kappas, log_w)
+        ll, step = data.e_step(means, kappas, log_w)
+        last = (means, kappas, log_w, step)
         history.append(ll)
         if call_callback(
                 callback, nit=it, log_likelihood=ll, weights=weights.copy(), means=means,
@@ -200,10 +235,11 @@ def _run_em(data, k, init, maxiter, rtol, rng, callback):
             break
         if it >= maxiter:
             break
-        weights, means, kappas, nr = _m_step(data, gamma, None, 1.0, ll_i)
+        weights, means, kappas, nr = _m_step(data, *step.stats(), None, 1.0, step.worst)
         n_reseeded += nr
         it += 1
     xp = data.xp
+    gamma, labels = data.outputs(*last)
     return make_result(
         status, message,
         weights=from_numpy(weights, xp, like=data.x),
@@ -212,7 +248,7 @@ def _run_em(data, k, init, maxiter, rtol, rng, callback):
         log_likelihood=ll,
         log_likelihood_history=np.asarray(history),
         responsibilities=gamma,
-        labels=xp.argmax(gamma, axis=1),
+        labels=labels,
         nit=it,
         converged=converged,
         n_reseeded=n_reseeded,
@@ -230,6 +266,9 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=2
     root of :math:`A_p(\kappa_j) = \bar R_j`, the same solver as
     :meth:`vonmises_fisher.fit`). Works for any ``p >= 2`` and on every array-API library
     (two ``(n, p) x (p, k)`` products per iteration; the ``k`` kappas are solved on the host).
+    On dask arrays each EM iteration is one pass over the data (per-block statistics by the
+    NumPy path, gathered once); the parameters come back as NumPy, ``responsibilities`` and
+    ``labels`` as lazy dask arrays, and k-means++ seeds on a random subset of the rows.
 
     Parameters
     ----------
@@ -309,7 +348,7 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=2
         raise TypeError("`callback` must be callable")
     init = _validate_init(init, k, p, xp)
     w = validate_weights(weights, n, xp)
-    data = _Data(x, xp, w)
+    data = backend_for(xp).kernel("stats.em_data")(xp, x, w)
     gen = np.random.default_rng(rng)
     best = None
     for _ in range(int(n_init)):
@@ -317,6 +356,11 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=2
         if best is None or res.log_likelihood > best.log_likelihood:
             best = res
     return best
+
+
+def _em_data(xp, x, w):
+    """The ``stats.em_data`` kernel for arrays in memory."""
+    return _Data(x, xp, w)
 
 
 def _row_norms_numpy(xp, x):
