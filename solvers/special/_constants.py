@@ -40,3 +40,30 @@ DEBYE_ROWS = (
 )
 (D4_X, D4_V, D4_W), (D6_X, D6_V, D6_W), (D9_X, D9_V, D9_W), (D13_X, D13_V, D13_W) = (
     row[1:] for row in DEBYE_ROWS)
+
+# ---- region-sorted NumPy kernels (``_logbessel_sorted``): the small-argument region is split
+# by x into buckets; each bucket runs the power series of log I with a fixed term count (a
+# loop over points LLVM vectorizes) that covers every (v, x) of the bucket (SERIES_TERMS,
+# from the reference loop's own stopping rule at the bucket's largest x, plus a margin).
+SERIES_X_EDGES = (0.25, 1.0, 3.0, 8.0, 16.0, 30.0)
+SORTED_MIN_SIZE = 256        # below this many points the scalar ufuncs are as fast
+SORTED_CHUNK = 512           # points per block of the vectorized loops (fits L1)
+
+
+def _series_terms(x_max, v_max=D13_W):
+    """Largest k at which the series loop of log I stops over v in [0, v_max], x <= x_max."""
+    worst = 0
+    q = 0.25 * x_max * x_max
+    for i in range(65):
+        v = v_max * i / 64.0
+        r = s = 1.0
+        for k in range(1, MAX_SERIES):
+            r *= q / (k * (k + v))
+            s += r
+            if r < 0.5 * EPS * s:
+                break
+        worst = max(worst, k)
+    return worst + 2
+
+
+SERIES_TERMS = tuple(_series_terms(edge) for edge in SERIES_X_EDGES)

@@ -7,9 +7,12 @@ array-API path.
 
 from .._backend import register_kernel
 
+# NumPy: the region-sorted kernels (``_logbessel_sorted``, which fall back to the scalar
+# ufuncs of ``_logbessel_numba`` for small arrays and special points); iv_ratio: the ufunc.
+_NUMPY = {"log_iv": "_logbessel_sorted", "log_kv": "_logbessel_sorted", "iv_ratio": "_logbessel_numba"}
 for _name in ("log_iv", "log_kv", "iv_ratio"):
     register_kernel(f"special.{_name}",
-                    numpy=f"solvers.special._logbessel_numba:{_name}",
+                    numpy=f"solvers.special.{_NUMPY[_name]}:{_name}",
                     cupy=f"solvers.special._logbessel_cupy:{_name}",
                     generic=f"solvers.special._logbessel_generic:{_name}")
 del _name

@@ -15,6 +15,7 @@ import pytest
 from solvers._array_api import from_numpy, to_numpy
 from solvers.special import iv_ratio, log_iv, log_kv
 from solvers.special._logbessel_cupy import preamble
+from solvers.special._logbessel_numba import log_iv_ufunc, log_kv_ufunc
 
 PATH_BOUND = 1e-15  # issue: all present paths agree to 1e-15, metric |d| / max(1, |ref|)
 
@@ -127,15 +128,46 @@ def _bits_equal(a, b):
 
 def test_cuda_kernel_source_bitwise_equal_to_numba(cuda_source_on_host, rng):
     """The CUDA source (constants and branch table generated from ``_constants``) compiled
-    as host C++ gives the Numba kernels' results bit for bit, over every region."""
+    as host C++ gives the scalar Numba reference kernels' results bit for bit, over every
+    region. (Large NumPy arrays go through the region-sorted kernels instead, which are
+    checked against these reference ufuncs in ``test_sorted_kernels_match_reference``.)"""
     v, x = _points(rng, 5000)
-    for which, func in ((0, log_iv), (1, log_kv)):
+    for which, func in ((0, log_iv_ufunc), (1, log_kv_ufunc)):
         same = _bits_equal(cuda_source_on_host(which, v, x), func(v, x))
         assert same.all(), (func.__name__, v[~same][:3], x[~same][:3])
     va = np.abs(v) + 0.5
     for which, comp in ((2, False), (3, True)):
         same = _bits_equal(cuda_source_on_host(which, va, x), iv_ratio(va, x, complement=comp))
         assert same.all(), (comp, va[~same][:3], x[~same][:3])
+
+
+SORTED_BOUND = 8 * np.finfo(float).eps  # libm's log vs NumPy's SIMD log (each <= 1 ulp)
+
+
+@pytest.mark.parametrize("func, reference", [(log_iv, log_iv_ufunc), (log_kv, log_kv_ufunc)])
+def test_sorted_kernels_match_reference(rng, func, reference):
+    """The region-sorted NumPy kernels (``_logbessel_sorted``) against the scalar reference
+    ufuncs (the formulas the CUDA source is checked against bit for bit): the same formulas,
+    NumPy's SIMD log instead of libm's and fixed term counts, so agreement to a few ulp of
+    max(1, |value|, |v log(x/v)|) (the conditioning of v*eta) over every region, the special values and negative orders identical."""
+    v, x = _points(rng, 200_000)
+    v[:50], x[50:100], x[100:150], v[150:200] = np.nan, 0.0, np.inf, np.inf
+    x[200:250] = 10 ** rng.uniform(-300, -20, 50)   # the tiny-x prefactor branch
+    x[250:300] = v[250:300] * (0.6627434193491815 + rng.uniform(-1e-3, 1e-3, 50))  # eta ~ 0
+    ours, ref = func(v, x), reference(v, x)
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(ref))
+    np.testing.assert_array_equal(ours[np.isinf(ref)], ref[np.isinf(ref)])
+    # one ulp of a log times its multiplier: v*log(x/v) in v*eta of the Debye branch
+    with np.errstate(all="ignore"):
+        scale = np.abs(v) * np.abs(np.log(x / np.abs(v)))
+        base = np.where(np.isfinite(ref), np.maximum(1.0, np.abs(ref)), 1.0)
+        err = _path_error(ours, ref) * base / np.maximum(
+            base, np.where(np.isfinite(scale), scale, 1.0))
+    i = int(np.argmax(err))
+    assert err[i] <= SORTED_BOUND, (err[i], v[i], x[i])
+    # the same result in any shape and order (the sort is internal)
+    np.testing.assert_array_equal(func(v[::-1].reshape(-1, 8), x[::-1].reshape(-1, 8)).ravel(),
+                                  ours[::-1])
 
 
 @pytest.mark.slow
