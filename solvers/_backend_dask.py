@@ -27,7 +27,7 @@ import importlib
 import numpy as np
 
 from ._array_api import from_numpy, to_numpy
-from ._backend import GenericBackend, register_backend
+from ._backend import GenericBackend, backend_for, register_backend
 
 __all__ = ["DaskBackend", "is_dask_namespace", "chunkwise", "row_map", "row_reduce",
            "row_chunks", "as_dask"]
@@ -70,6 +70,10 @@ register_backend("dask", DaskBackend, is_dask_namespace)
 def _resolve(spec):
     if callable(spec):
         return spec
+    if ":" not in spec:          # a kernel name: the NumPy backend's implementation
+        from ._array_api import array_namespace
+
+        return backend_for(array_namespace(np.empty(0))).kernel(spec)
     module, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module), attr)
 
@@ -94,8 +98,10 @@ def _elementwise_block(spec, *blocks, **kwargs):
 
 
 def chunkwise(spec):
-    """A ``dask=`` kernel ``(xp, *arrays, **kw)`` that applies the NumPy kernel ``spec``
-    (``"module:attr"`` of a ``(xp, *arrays, **kw)`` kernel) to every chunk, lazily. The
+    """A ``dask=`` kernel ``(xp, *arrays, **kw)`` that applies the NumPy kernel ``spec`` (a
+    registered kernel name such as ``"special.log_iv"``: whatever NumPy runs, resolved when
+    the chunk is computed; or ``"module:attr"`` of a ``(xp, *arrays, **kw)`` kernel) to every
+    chunk, lazily. The
     arrays must broadcast to one shape (chunks are unified by Dask); float64 out."""
 
     def kernel(xp, *arrays, **kwargs):

@@ -21,5 +21,5 @@ del _name
 from .._backend_dask import chunkwise  # noqa: E402
 
 for _name in ("log_iv", "log_kv", "iv_ratio"):
-    register_kernel(f"special.{_name}", dask=chunkwise(f"solvers.special._logbessel_numba:{_name}"))
+    register_kernel(f"special.{_name}", dask=chunkwise(f"special.{_name}"))
 del _name
