@@ -2,7 +2,7 @@
 
 Data N(mu*, 1) for mu* = 1..6, noise q = N(0, 1), model p~(x; theta) = exp(theta x - x^2/2)
 (its MLE is the sample mean), theta0 = 0, batches of 256 data + 256 noise samples, 5 seeds.
-Counts iterations until |theta - mu*| < 0.05 for
+Counts iterations until ``|theta - mu*| < 0.05`` for
 
 - meco (fixed noise; step 0.2, gamma 0.2),
 - meco with ``adapt_noise=True`` (defaults),
@@ -11,7 +11,7 @@ Counts iterations until |theta - mu*| < 0.05 for
 
 prints a table (median iterations, seeds that did not reach the tolerance, median effective
 sample size of the importance weights over the run) and saves ``unnormalized_gaussian.png``:
-|theta - mu*| against iterations at mu* = 6 and the MECO (negative log-likelihood) and NCE loss
+``|theta - mu*|`` against iterations at mu* = 6 and the MECO (negative log-likelihood) and NCE loss
 landscapes over theta for mu* = 2 and 6, each scaled to [0, 1].
 
 Usage::

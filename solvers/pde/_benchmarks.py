@@ -135,21 +135,21 @@ def gphm_benchmarks():
 
     Notes
     -----
-    ======================== ================================================= ========= =====
-    name                     exact solution                                    domain    grid
-    ======================== ================================================= ========= =====
-    poisson1d-sin100         sin(100x)                                         [0, 2pi]  400
-    poisson1d-sin6cos100     sin(6x) cos(100x)                                 [0, 2pi]  400
-    poisson1d-xsin200        x sin(200x)                                       [0, 2pi]  900
-    poisson1d-mix            sin x + 0.1 sin 20x + 0.05 cos 100x               [0, 1]    900
-    poisson1d-sin500-quad... sin(500x) - 2 (x - 0.5)^2                         [0, 1]    400
-    allencahn1d-sin100       sin(100x), u'' + u(u^2 - 1) = f                   [0, 2pi]  400
-    allencahn1d-sin6cos100   sin(6x) cos(100x), same equation                  [0, 2pi]  400
+    ======================== ================================================= ========== =====
+    name                     exact solution                                    domain     grid
+    ======================== ================================================= ========== =====
+    poisson1d-sin100         sin(100x)                                         [0, 2pi]   400
+    poisson1d-sin6cos100     sin(6x) cos(100x)                                 [0, 2pi]   400
+    poisson1d-xsin200        x sin(200x)                                       [0, 2pi]   900
+    poisson1d-mix            sin x + 0.1 sin 20x + 0.05 cos 100x               [0, 1]     900
+    poisson1d-sin500-quad... sin(500x) - 2 (x - 0.5)^2                         [0, 1]     400
+    allencahn1d-sin100       sin(100x), u'' + u(u^2 - 1) = f                   [0, 2pi]   400
+    allencahn1d-sin6cos100   sin(6x) cos(100x), same equation                  [0, 2pi]   400
     poisson2d-sin100sin100   sin(100x) sin(100y)                               [0, 2pi]^2 400^2
     poisson2d-sin6cos20      sin(6x) cos(20x) + sin(6y) cos(20y)               [0, 2pi]^2 200^2
-    allencahn2d-mix          a(x) a(y), a = sin x + 0.1 sin 20x + cos 100x     [0, 1]^2  400^2
-    advection-sin200         sin(x - 200 t), 200 u_x + u_t = 0                 [0, 1]^2  200^2
-    ======================== ================================================= ========= =====
+    allencahn2d-mix          a(x) a(y), a = sin x + 0.1 sin 20x + cos 100x     [0, 1]^2   400^2
+    advection-sin200         sin(x - 200 t), 200 u_x + u_t = 0                 [0, 1]^2   200^2
+    ======================== ================================================= ========== =====
 
     "mix": the paper, its README and the configuration comments write
     ``0.05 cos(100x)``; the reference solver code uses ``0.05 sin(100x)``. This suite

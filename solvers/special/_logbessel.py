@@ -146,7 +146,7 @@ def log_kv(v, x):
     Algorithm: the same region table as :func:`log_iv` with the K forms of
     the Hankel and Debye expansions; in the small-order, small-argument region
     (v <= 12.7, x <= 30) Temme's series (x <= 2) or Steed's continued
-    fraction (x > 2) give log K_mu and K_{mu+1}/K_mu for |mu| <= 1/2, and the
+    fraction (x > 2) give log K_mu and K_{mu+1}/K_mu for ``|mu| <= 1/2``, and the
     forward recurrence, run on x^i K_{mu+i}/K_mu, reaches order v without
     forming K itself (so ``x = 1e-300`` does not overflow). The Temme
     coefficients come from the Taylor series of 1/Gamma(1 + mu), free of
