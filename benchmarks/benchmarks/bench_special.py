@@ -112,3 +112,50 @@ class Accuracy:
         return float(np.mean(~np.isfinite(out)))
 
     track_nonfinite_fraction.unit = "fraction"
+
+
+_REGIONS = ["small", "hankel3", "hankel20", "debye4", "debye6", "debye9", "debye13"]
+
+
+class LogBesselRegions:
+    """Ours vs SciPy per region of the branch table (issue 18), 1 or 2 threads.
+
+    The points of one region out of 10^6 log-uniform ones (the distribution above); with
+    2 threads the array is split in two halves evaluated in a thread pool (the kernels
+    release the GIL). SciPy runs on one thread in both cases.
+    """
+
+    params = [["log_iv", "log_kv"], _REGIONS + ["mix"], [1, 2]]
+    param_names = ["function", "region", "threads"]
+    timeout = 180
+
+    def setup(self, function, region, threads):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from array_api_compat import numpy as xp
+
+        from solvers.special._logbessel_generic import _region
+
+        v, x = _inputs(1_000_000)
+        if region != "mix":
+            m = np.asarray(_region(xp, v, x)) == _REGIONS.index(region)
+            v, x = v[m], x[m]
+        self.v, self.x = v, x
+        self.func = _FUNCS[function]
+        self.func(v[:1000], x[:1000])
+        self.pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        half = v.size // 2
+        self.parts = [(v[:half], x[:half]), (v[half:], x[half:])]
+
+    def teardown(self, function, region, threads):
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def time_ours(self, function, region, threads):
+        if self.pool is None:
+            self.func(self.v, self.x)
+        else:
+            list(self.pool.map(lambda p: self.func(*p), self.parts))
+
+    def time_scipy(self, function, region, threads):
+        _scipy(function, self.v, self.x)

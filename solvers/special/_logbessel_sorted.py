@@ -27,13 +27,14 @@ import numpy as np
 from numba import njit
 
 from ._constants import (
-    DEBYE4, DEBYE6, DEBYE9, DEBYE13, DEBYE_TERMS, D13_W, HANKEL3, HANKEL20, SERIES_TERMS,
-    SERIES_X_EDGES, SORTED_CHUNK, SORTED_MIN_SIZE, SMALL,
+    D4_V, D4_W, D4_X, D6_V, D6_W, D6_X, D9_V, D9_W, D9_X, D13_V, D13_W, D13_X, DEBYE4,
+    DEBYE6, DEBYE9, DEBYE13, DEBYE_TERMS, H3_A, H3_B, H3_C, H3_V, H3_V2, H3_X, H20_A, H20_B,
+    H20_C, H20_V, H20_X, H20_X2, HANKEL3, HANKEL20, SERIES_TERMS, SERIES_X_EDGES,
+    SORTED_CHUNK, SORTED_MIN_SIZE,
 )
 from ._coefficients import ETA_TAYLOR_RADIUS, ETA_Z0_HI
 from ._logbessel_numba import (
-    _INV_K, _SQRT_2PI, _SQRT_PI_2, _U, _log_iv_pos, _log_kv_pos, _log_kv_small, _region,
-    _rgamma_parts, log_iv_ufunc, log_kv_ufunc,
+    _INV_K, _SQRT_2PI, _SQRT_PI_2, _U, _log_iv_pos, _log_kv_pos, _log_kv_small, _rgamma_parts, log_iv_ufunc, log_kv_ufunc,
 )
 
 REFERENCE = 7                       # code of the points left to the scalar reference
@@ -44,28 +45,44 @@ _N_MAX = int(math.floor(D13_W + 0.5))   # largest integer part n of v in the sma
 _CH = SORTED_CHUNK
 
 
-@njit(cache=True, error_model="numpy")
-def _classify_sort(v, x, for_iv):
-    """Region codes, counting-sorted: (|v| and x gathered by code, permutation, code starts)."""
+@njit(cache=True, nogil=True, error_model="numpy")
+def _codes(v, x, log_x, log_a, for_iv):
+    """Region codes without branches (``_region``'s table as selects, lowest priority first),
+    from NumPy's vectorized logs of x and |v|; REFERENCE for the special points."""
     n = v.size
     codes = np.empty(n, np.int8)
-    counts = np.zeros(N_CODES + 1, np.int64)
     for i in range(n):
         vi = v[i]
         xi = x[i]
         a = abs(vi)
-        if (not (xi > 0.0) or xi == math.inf or not (a < math.inf)
-                or (for_iv and vi < 0.0 and a != math.floor(a))):
-            c = REFERENCE
-        else:
-            c = _region(a, xi)
-            if c == SMALL:
-                c = FIRST_BUCKET
-                for e in _EDGES:
-                    if xi > e:
-                        c += 1
-        codes[i] = c
-        counts[c + 1] += 1
+        lx = log_x[i]
+        la = log_a[i]
+        c = FIRST_BUCKET
+        for e in _EDGES:
+            c += xi > e
+        c = DEBYE13 if (xi > D13_X and a > D13_V) or a > D13_W else c
+        c = DEBYE9 if (xi > D9_X and a > D9_V) or a > D9_W else c
+        c = DEBYE6 if (xi > D6_X and a > D6_V) or a > D6_W else c
+        c = DEBYE4 if (xi > D4_X and a > D4_V) or a > D4_W else c
+        h20 = (xi > H20_X and a < H20_V) or (
+            xi > H20_X2 and a > 0.0 and a * a < H20_C * xi and H20_A * lx + H20_B > la)
+        c = HANKEL20 if h20 else c
+        h3 = (xi > H3_X and a < H3_V) or (
+            a > H3_V2 and a * a < H3_C * xi and H3_A * lx + H3_B > la)
+        c = HANKEL3 if h3 else c
+        bad = (not (xi > 0.0) or xi == math.inf or not (a < math.inf)
+               or (for_iv and vi < 0.0 and a != math.floor(a)))
+        codes[i] = REFERENCE if bad else c
+    return codes
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _sort(v, x, codes):
+    """Counting sort by code: (|v| and x gathered by code, permutation, code starts)."""
+    n = v.size
+    counts = np.zeros(N_CODES + 1, np.int64)
+    for i in range(n):
+        counts[codes[i] + 1] += 1
     starts = np.cumsum(counts)
     pos = starts[:-1].copy()
     perm = np.empty(n, np.int64)
@@ -81,8 +98,15 @@ def _classify_sort(v, x, for_iv):
     return va, xa, perm, starts
 
 
+def _classify_sort(v, x, for_iv):
+    a = np.abs(v)
+    log_x = np.log(x)
+    log_a = np.log(a, out=a)
+    return _sort(v, x, _codes(v, x, log_x, log_a, for_iv))
+
+
 # ------------------------------------------------------------------------- Hankel (large x)
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _hankel_args(v, x, nterms, sign):
     """The argument of the log of ``_logbessel_numba._hankel``, with all nterms terms."""
     n = v.size
@@ -124,7 +148,7 @@ def _hankel(v, x, nterms, sign, out):
 
 
 # ------------------------------------------------------------------------ Debye (large order)
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _debye_args(v, x, nterms, sign):
     """(rest_arg, eta_arg, r, odd) of ``_logbessel_numba._debye``: rest = log(rest_arg),
     v*eta = v*(r + log(eta_arg)); odd marks the points needing the Taylor/tiny-z v*eta."""
@@ -168,7 +192,7 @@ def _debye_args(v, x, nterms, sign):
     return rest_arg, eta_arg, r_out, odd
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _debye_finish(v, x, rest, log_eta, r, odd, sign, out):
     for i in range(v.size):
         veta = v[i] * (r[i] + log_eta[i])
@@ -186,7 +210,7 @@ def _debye(v, x, nterms, sign, out):
 
 
 # ----------------------------------------------------------- small argument: series for log I
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _series_args(v, x, nterms):
     """(h, arg, odd) with log I = mu*log(h) + log(arg) (``_log_series_prefactor`` of the
     reference, its series summed with nterms terms); odd marks h < 1e-20."""
@@ -226,7 +250,7 @@ def _series_args(v, x, nterms):
     return h_out, arg, odd
 
 
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _series_finish(v, x, log_h, log_arg, odd, out):
     for i in range(v.size):
         out[i] = (v[i] - math.floor(v[i] + 0.5)) * log_h[i] + log_arg[i]
@@ -243,7 +267,7 @@ def _series(v, x, nterms, out):
 
 
 # -------------------------------------------------------- small argument: Temme/Steed for log K
-@njit(cache=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy")
 def _kv_small(v, x, out):
     for i in range(v.size):
         out[i] = _log_kv_small(v[i], x[i])
