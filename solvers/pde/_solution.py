@@ -16,16 +16,17 @@ def _midpoints(xp, x):
     return 0.5 * (x[1:] + x[:-1])
 
 
-def residual_estimate(system, problem, U):
+def residual_estimate(system, problem, U, points=None):
     """Relative PDE residual of the GP mean at the cell midpoints (no exact solution needed).
 
     ``||sum_alpha c_alpha d^alpha u + g(u) - f||_2 / max(||f||_2, max_alpha ||c_alpha
     d^alpha u||_2)`` over the tensor grid of midpoints between consecutive nodes: the points
-    farthest from where the equation is imposed.
+    farthest from where the equation is imposed. ``points`` (one 1-D array per axis) replaces
+    the midpoints, to compare solutions on different grids at the same points.
     """
     xp = system.xp
     grid = system.grid
-    mids = [_midpoints(xp, x) for x in grid.axes]
+    mids = [_midpoints(xp, x) for x in grid.axes] if points is None else list(points)
     cache = {}
 
     def deriv(alpha):

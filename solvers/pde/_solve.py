@@ -256,8 +256,8 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
         Chebyshev on every axis whose estimated number of wavelengths ``W`` (from the
         frequencies ``fft`` initialization finds in the source and boundary data) satisfies
         ``n >= pi W + 40``; if some axis does not, it solves twice (those axes Chebyshev,
-        then uniform) and keeps the solution with the smaller ``residual_estimate``
-        (``info["node_selection"]``); with kernel objects,
+        then uniform) and keeps the solution with the smaller PDE residual at the midpoints
+        of both grids (``info["node_selection"]``); with kernel objects,
         ``kernel_params`` or ``init="uniform"`` it keeps the uniform grid (the kernel given is
         used as given).
     kernel : {"spectral_mixture", "student_t_mixture", "chebyshev"} or kernel or sequence of kernels
@@ -432,12 +432,17 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
                 warnings.simplefilter("always")
                 sols.append(_solve_on(problem, shape, kk, kernels, xp, options))
             caught.append(w)
-        best = min(range(2), key=lambda i: sols[i][0].residual_estimate)
+        # compare at the same points: the midpoints of both grids (the residual estimate of
+        # each solution uses its own grid's midpoints, which differ between the families)
+        common = [xp.sort(xp.unique_values(xp.concat([0.5 * (a[1:] + a[:-1]),
+                                                      0.5 * (b[1:] + b[:-1])])))
+                  for a, b in zip(sols[0][0].grid.axes, sols[1][0].grid.axes)]
+        crit = [residual_estimate(r[0]._system, problem, r[0].values, common) for r in sols]
+        best = min(range(2), key=lambda i: crit[i])
         sol, ppw, learn_res = sols[best]
         for w in caught[best]:  # the chosen solve's warnings only
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
-        sol.info["node_selection"] = {"candidates": both, "residual_estimates": [
-            r[0].residual_estimate for r in sols]}
+        sol.info["node_selection"] = {"candidates": both, "residual_estimates": crit}
         kinds = sol.nodes
     else:
         sol, ppw, learn_res = _solve_on(problem, shape, kinds, kernels, xp, options)
