@@ -100,7 +100,7 @@ def main():
         a.set_xlabel(f"frequency along {lab} (cycles / unit)")
         a.set_ylabel("weight")
         a.set_title(f"{lab}-axis mixture kernel (uniform setting)")
-        a.legend(fontsize=8, loc="lower left")
+        a.legend(fontsize=8, loc="best")
     ax[1][2].plot(li["history"], "o-")
     ax[1][2].set_title("bilevel objective per iteration")
     ax[1][2].set_xlabel("L-BFGS iteration")
