@@ -247,6 +247,21 @@ def _gallery_titles(app, docname, source):
     source[0] = text
 
 
+def _user_guide_pages(app, docname, source):
+    """List every page of docs/user_guide/ in the user guide's table of contents.
+
+    ``user_guide/index.rst`` orders the pages it knows; a page added later by another change
+    (and not yet listed there) is appended, so no page is left outside every toctree.
+    """
+    if docname != "user_guide/index":
+        return
+    listed = set(re.findall(r"^   (\w+)\s*$", source[0], re.M))
+    extra = sorted(p.stem for p in (DOCS / "user_guide").glob("*.rst")
+                   if p.stem != "index" and p.stem not in listed)
+    if extra:
+        source[0] = source[0].rstrip("\n") + "\n" + "".join(f"   {e}\n" for e in extra)
+
+
 # -- HTML --------------------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"solvers {release}"
@@ -264,3 +279,7 @@ html_show_sourcelink = False
 
 def setup(app):
     app.connect("source-read", _gallery_titles)
+    app.connect("source-read", _user_guide_pages)
+    # re-read the user guide's index on every build, so that its appended pages stay current
+    app.connect("env-get-outdated", lambda app, env, added, changed, removed:
+                ["user_guide/index"])
