@@ -32,6 +32,8 @@ def _cases():
         lambda A: A.T @ b
     yield "GeometricMultigrid", multigrid.GeometricMultigrid(multigrid.poisson((15, 15))), \
         lambda M: M.solve(b)
+    yield "aspreconditioner", multigrid.GeometricMultigrid(
+        multigrid.poisson((15, 15))).aspreconditioner(), lambda M: M @ b
     yield "GeometricMultigrid rediscretize", multigrid.GeometricMultigrid(
         multigrid.diffusion(1 + rng.random((17, 17))), coarse_operator="rediscretize"), \
         lambda M: M.solve(b)

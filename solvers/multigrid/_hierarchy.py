@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from .._array_api import from_numpy
+from .._array_api import from_numpy, namespace_from_name, namespace_name
 from .._backend import backend_for
 from .._result import CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback, make_result
 from ._grid import from_padded, to_padded
@@ -334,15 +334,7 @@ class GeometricMultigrid:
                              "cycle='V' or 'W' with accel='cg', or accel='gmres'")
 
     def _preconditioner(self, ctx, cycle, symmetric):
-        layout = self.levels[0].A._layout
-        xp, be = ctx.xp, ctx.backend
-
-        def apply(r):
-            f = to_padded(xp, xp.astype(r, ctx.dtype, copy=False), layout)
-            u = self._cycle(ctx, 0, be.zeros(layout, ctx.dtype, r), f, cycle, symmetric)
-            return from_padded(xp, u, layout, tuple(r.shape))
-
-        return apply
+        return _CycleApply(self, ctx, cycle, symmetric)
 
     def solve(self, b, x0=None, *, rtol=1e-8, atol=0.0, maxiter=100, cycle="V", accel=None,
               callback=None, return_info=False):
@@ -653,3 +645,32 @@ def mg_solve(A, b, **options):
     options.pop("return_info", None)
     ml = GeometricMultigrid(A, **setup)
     return ml.solve(b, return_info=True, **options)
+
+
+class _CycleApply:
+    """One cycle from a zero guess, ``r -> M r``: a picklable callable (no closure), so that
+    ``aspreconditioner()`` operators pickle with their hierarchy."""
+
+    def __init__(self, hierarchy, ctx, cycle, symmetric):
+        self.hierarchy, self.ctx, self.cycle, self.symmetric = hierarchy, ctx, cycle, symmetric
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        ctx = state.pop("ctx")
+        state["ctx_args"] = (namespace_name(ctx.xp), ctx.dtype)
+        return state
+
+    def __setstate__(self, state):
+        name, dtype = state.pop("ctx_args")
+        self.__dict__.update(state)
+        xp = namespace_from_name(name)
+        A = self.hierarchy.levels[0].A
+        self.ctx = self.hierarchy._context(xp, dtype, A._coef)
+
+    def __call__(self, r):
+        ctx, h = self.ctx, self.hierarchy
+        layout = h.levels[0].A._layout
+        xp, be = ctx.xp, ctx.backend
+        f = to_padded(xp, xp.astype(r, ctx.dtype, copy=False), layout)
+        u = h._cycle(ctx, 0, be.zeros(layout, ctx.dtype, r), f, self.cycle, self.symmetric)
+        return from_padded(xp, u, layout, tuple(r.shape))
