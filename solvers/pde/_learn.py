@@ -38,6 +38,10 @@ LEARNERS = ("bilevel", "joint_adam")
 # leaves the objective noisy at the level L-BFGS needs, 1e-6 (the reference's) moves its
 # minimizer to degenerate kernels (measured on poisson1d-xsin200 / -sin6cos100).
 LEARN_JITTER = 1e-10
+# GMRES iterations of one forward or adjoint solve inside learning: a trial kernel whose
+# system GMRES cannot solve in this many steps is a bad kernel anyway, and an unbounded solve
+# overran max_time by minutes in 2-D (measured: 326 s with max_time=30 on 200^2)
+LEARN_GMRES_MAXITER = 200
 
 
 def _validate_learn_args(learner, maxiter, max_time, prune):
@@ -101,7 +105,8 @@ def _bounds(templates, grid, window=2.0, scale_range=3.0):
 # ----------------------------------------------------------------------------- adjoint
 def _transpose_solve(system, rhs, diag, rtol):
     """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped) with the interior solver."""
-    lam, _ = InteriorSolver(system).solve(rhs, diag, transpose=True, rtol=rtol)
+    lam, _ = InteriorSolver(system).solve(rhs, diag, transpose=True, rtol=rtol,
+                                          maxiter=LEARN_GMRES_MAXITER)
     return lam
 
 
@@ -117,7 +122,8 @@ class _Bilevel:
     def solve(self, theta):
         system = self.ev.system(theta)
         U, info, _, _ = solve_system(system, self.problem, self.ev.F, self.ev.H,
-                                     rtol=self.rtol, maxiter=None, callback=None)
+                                     rtol=self.rtol, maxiter=LEARN_GMRES_MAXITER,
+                                     callback=None)
         if "newton_iterations" in info:
             self.newton_iterations.append(info["newton_iterations"])
         return system, U
