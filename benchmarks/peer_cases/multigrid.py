@@ -16,7 +16,7 @@ prints the full family.
 
 import numpy as np
 
-from peer_cases import Row, best_time
+from peer_cases import Row, median_time
 from solvers.multigrid import GeometricMultigrid, StencilOperator, poisson
 
 
@@ -35,7 +35,6 @@ def poisson_rows(quick):
     except ImportError:  # the peer is optional
         return
     problems = [(255, 255), (31, 31, 31)] if quick else [(1023, 1023), (127, 127, 127)]
-    repeat = 2
     for shape in problems:
         A = poisson(shape)
         S = A.tosparse()
@@ -46,7 +45,7 @@ def poisson_rows(quick):
         def ours():
             return GeometricMultigrid(A).solve(b, rtol=1e-8, return_info=True)
 
-        ours_s, (x, info) = best_time(ours, repeat=3)
+        ours_s, (x, info) = median_time(ours, repeat=3)
         our_err = _relative_residual(S, b_flat, x)
         dims = "x".join(str(n) for n in shape)
         case = f"{len(shape)}-D Poisson {dims}, rtol 1e-8, setup+solve"
@@ -57,7 +56,7 @@ def poisson_rows(quick):
                 ml = build(S)
                 return ml.solve(b_flat, tol=1e-8, accel="cg", maxiter=200)
 
-            peer_s, y = best_time(peer, repeat=repeat)
+            peer_s, y = median_time(peer, repeat=3)
             yield Row(case, ours_s, name, peer_s, our_err, _relative_residual(S, b_flat, y),
                       note=f"ours {info.nit} V(2,1) cycles")
 
@@ -83,7 +82,7 @@ def _compare(case, A, b, peers, note_extra=""):
         return GeometricMultigrid(A).solve(b, rtol=1e-8, accel="cg", maxiter=500,
                                            return_info=True)
 
-    ours_s, (x, info) = best_time(ours, repeat=3)
+    ours_s, (x, info) = median_time(ours, repeat=3)
     our_err = _relative_residual(S, b_flat, x)
     for name, build in peers:
         residuals = []
@@ -93,7 +92,7 @@ def _compare(case, A, b, peers, note_extra=""):
             return build(S).solve(b_flat, tol=1e-8, accel="cg", maxiter=500,
                                   residuals=residuals)
 
-        peer_s, y = best_time(peer, repeat=3)
+        peer_s, y = median_time(peer, repeat=3)
         yield Row(case, ours_s, name, peer_s, our_err, _relative_residual(S, b_flat, y),
                   note=f"CG its: ours {info.nit}, peer {len(residuals) - 1}{note_extra}")
 
