@@ -23,23 +23,15 @@ import time
 
 import numpy as np
 
-from solvers.multigrid import GeometricMultigrid, StencilOperator
+from solvers.multigrid import GeometricMultigrid, StencilOperator, poisson
 
 EPSILONS = (1.0, 1e-1, 1e-2, 1e-3, 1e-4)
 
 
 def anisotropic(shape, eps, weak):
     """The constant stencil of ``-sum_k c_k u_kk`` (``c_k = eps`` on the ``weak`` axes)."""
-    d = len(shape)
-    c = [eps if a in weak else 1.0 for a in range(d)]
-    s = np.zeros((3,) * d)
-    for a in range(d):
-        for side in (0, 2):
-            index = [1] * d
-            index[a] = side
-            s[tuple(index)] = -c[a]
-    s[(1,) * d] = 2 * sum(c)
-    return StencilOperator(s, grid_shape=shape)
+    return poisson(shape, spacing=1.0,
+                   coefficients=[eps if a in weak else 1.0 for a in range(len(shape))])
 
 
 def rotated(shape, eps, theta):

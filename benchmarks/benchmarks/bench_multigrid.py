@@ -138,18 +138,10 @@ class JumpingCoefficients:
 
 def _anisotropic(shape, eps, weak):
     """The constant stencil of ``-sum_k c_k u_kk`` with ``c_k = eps`` on the ``weak`` axes."""
-    from solvers.multigrid import StencilOperator
+    from solvers.multigrid import poisson
 
-    d = len(shape)
-    c = [eps if a in weak else 1.0 for a in range(d)]
-    s = np.zeros((3,) * d)
-    for a in range(d):
-        for side in (0, 2):
-            index = [1] * d
-            index[a] = side
-            s[tuple(index)] = -c[a]
-    s[(1,) * d] = 2 * sum(c)
-    return StencilOperator(s, grid_shape=shape)
+    return poisson(shape, spacing=1.0,
+                   coefficients=[eps if a in weak else 1.0 for a in range(len(shape))])
 
 
 _WEAK = {"first": (0,), "last": (-1,), "first-two": (0, 1)}

@@ -288,7 +288,7 @@ def _spacing(spacing, grid_shape):
     return spacing
 
 
-def poisson(shape, *, spacing=None, dtype=None):
+def poisson(shape, *, spacing=None, dtype=None, coefficients=None):
     """The negative Laplacian ``-Δ`` with Dirichlet boundaries: 3-, 5- or 7-point stencil.
 
     Parameters
@@ -299,6 +299,10 @@ def poisson(shape, *, spacing=None, dtype=None):
         Grid spacing per axis; default ``1 / (n + 1)`` (the unit cube).
     dtype : dtype, optional
         ``float64`` (default) or ``float32``; recorded as the operator's dtype.
+    coefficients : sequence of float, optional
+        Positive constants ``c_k`` per axis for the grid-aligned anisotropic operator
+        ``-sum_k c_k d^2/dx_k^2`` (default all 1). For a variable coefficient per axis use
+        :func:`diffusion`.
 
     Returns
     -------
@@ -312,20 +316,34 @@ def poisson(shape, *, spacing=None, dtype=None):
     >>> A = poisson((3, 3), spacing=1.0)
     >>> A.tosparse().toarray()[4]
     array([ 0., -1.,  0., -1.,  4., -1.,  0., -1.,  0.])
+    >>> poisson((3, 3), spacing=1.0, coefficients=(1e-2, 1.0)).tosparse().toarray()[4]
+    array([ 0.  , -0.01,  0.  , -1.  ,  2.02, -1.  ,  0.  , -0.01,  0.  ])
     """
     grid_shape = validate_grid_shape(shape, "shape")
     h = _spacing(spacing, grid_shape)
     d = len(grid_shape)
-    offsets, values = [(0, 0, 0)], [sum(2.0 / hi ** 2 for hi in h)]
+    if coefficients is None:
+        c = (1.0,) * d
+    else:
+        try:
+            c = tuple(float(v) for v in coefficients)
+        except (TypeError, ValueError):
+            raise TypeError("`coefficients` must be a sequence of numbers, one per axis, got "
+                            f"{coefficients!r}") from None
+        if len(c) != d or not all(math.isfinite(v) and v > 0 for v in c):
+            raise ValueError(f"`coefficients` must be {d} finite positive numbers, got "
+                             f"{coefficients!r}")
+    offsets, values = [(0, 0, 0)], [sum(2.0 * ck / hi ** 2 for ck, hi in zip(c, h))]
     for axis in range(d):
         for sign in (-1, 1):
             o = [0, 0, 0]
             o[3 - d + axis] = sign
             offsets.append(tuple(o))
-            values.append(-1.0 / h[axis] ** 2)
+            values.append(-c[axis] / h[axis] ** 2)
     layout = Layout(grid_shape)
     # a partial of a module-level function, not a closure: the operator pickles
-    rediscretize = functools.partial(_poisson_coarse, grid_shape, h, dtype)
+    rediscretize = functools.partial(_poisson_coarse, grid_shape, h, dtype,
+                                     None if coefficients is None else c)
     A = StencilOperator._from_parts(layout, offsets, const=np.array(values),
                                     rediscretize=rediscretize)
     if dtype is not None:
@@ -335,10 +353,10 @@ def poisson(shape, *, spacing=None, dtype=None):
     return A
 
 
-def _poisson_coarse(grid_shape, h, dtype):
+def _poisson_coarse(grid_shape, h, dtype, coefficients=None):
     """``poisson`` rediscretized on the next coarser grid (spacing ``2 h``)."""
     return poisson(Layout(grid_shape).coarse().grid_shape, spacing=tuple(2 * hi for hi in h),
-                   dtype=dtype)
+                   dtype=dtype, coefficients=coefficients)
 
 
 def _diffusion_coarse(a, h, location):

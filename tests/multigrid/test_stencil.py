@@ -215,3 +215,25 @@ def test_bad_input_names_the_argument():
         galerkin_operator(poisson((6, 5)))
     with pytest.raises(ValueError, match="cannot be coarsened"):
         restrict_full_weighting(np.ones((4, 5)))
+
+
+def test_poisson_per_axis_coefficients_match_kronecker_sum():
+    import scipy.sparse as sp
+    from solvers.multigrid import poisson
+
+    shape, c = (5, 6), (0.1, 2.0)
+    A = poisson(shape, coefficients=c).tosparse().toarray()
+    blocks = []
+    for n, ck in zip(shape, c):
+        h = 1.0 / (n + 1)
+        blocks.append(ck * sp.diags([-1.0, 2.0, -1.0], [-1, 0, 1], shape=(n, n)) / h ** 2)
+    ref = sp.kron(blocks[0], sp.identity(shape[1])) + sp.kron(sp.identity(shape[0]), blocks[1])
+    np.testing.assert_allclose(A, ref.toarray(), rtol=1e-13)
+    assert np.array_equal(poisson(shape).tosparse().toarray(),
+                          poisson(shape, coefficients=(1, 1)).tosparse().toarray())
+    with pytest.raises(ValueError, match="coefficients"):
+        poisson(shape, coefficients=(1.0,))
+    with pytest.raises(ValueError, match="coefficients"):
+        poisson(shape, coefficients=(1.0, -1.0))
+    with pytest.raises(TypeError, match="coefficients"):
+        poisson(shape, coefficients=3.0)
