@@ -9,7 +9,7 @@ import numpy as np
 from .._array_api import to_numpy
 from .kernels import SpectralMixture, StudentTMixture
 
-__all__ = ["fft_init", "uniform_init", "KERNELS"]
+__all__ = ["fft_init", "uniform_init", "data_wavelengths", "KERNELS"]
 
 KERNELS = {"spectral_mixture": SpectralMixture, "student_t_mixture": StudentTMixture}
 
@@ -221,3 +221,43 @@ def fft_init(kernel, n_components, grid, operator, source, boundary, *, width=0.
         w = np.array(weights)
         kernels.append(_make(kernel, w / w.sum(), means, scales))
     return kernels
+
+
+def data_wavelengths(grid, operator, source, boundary, *, rel_power=1e-10, beta=14.0, pad=4):
+    """Per axis, an upper estimate of the wavelengths of the data over the axis, by periodogram.
+
+    The cheap test that decides the node family before any kernel is fitted: along each axis
+    the Kaiser-windowed (``beta``: sidelobes near -135 dB), zero-padded power spectrum of the
+    source and of the boundary data on the faces of the other axes, summed over the fibres;
+    the highest frequency whose power reaches ``rel_power`` of the peak (the threshold of
+    :func:`fft_init`'s tones), plus the window's main-lobe half-width, plus the resonance of a
+    Helmholtz-type axis operator, times the axis length. It errs high (by about 5 wavelengths),
+    which only makes Chebyshev nodes less likely.
+    """
+    F = to_numpy(source)
+    H = to_numpy(boundary)
+    out = []
+    for j, x in enumerate(grid.axes):
+        xh = to_numpy(x)
+        n = xh.shape[0]
+        length = float(xh[-1] - xh[0])
+        h = length / (n - 1)
+        cols = [_axis_data(np.broadcast_to(F, grid.shape), j)]
+        faces = _boundary_faces(H, j)
+        if faces is not None:
+            cols.append(faces)
+        Y = np.concatenate(cols, axis=1)
+        w = np.kaiser(n, beta)
+        spec = np.sum(np.abs(np.fft.rfft(w[:, None] * Y, n=pad * n, axis=0)) ** 2, axis=1)
+        f = np.fft.rfftfreq(pad * n, d=h)
+        peak = float(np.max(spec))
+        fmax = 0.0
+        if peak > 0.0:
+            above = np.flatnonzero(spec >= rel_power * peak)
+            lobe = math.sqrt(beta ** 2 + math.pi ** 2) / math.pi / length  # half-width (cycles)
+            fmax = float(f[above[-1]]) + lobe
+        res = _resonances(operator, j)
+        if res.size:
+            fmax = max(fmax, float(np.max(res)))
+        out.append(fmax * length)
+    return out

@@ -14,7 +14,7 @@ from .._result import BREAKDOWN, call_callback, make_result
 from ._chebyshev import chebyshev_resolves
 from ._collocation import CollocationSystem
 from ._grid import KroneckerGrid, _validate_shape
-from ._init import KERNELS, fft_init, uniform_init
+from ._init import KERNELS, data_wavelengths, fft_init, uniform_init
 from ._interior import solve_system
 from ._learn import learn_kernel
 from ._problem import PDEProblem
@@ -122,6 +122,17 @@ def _wavelengths(kernels, grid):
         mu = k.means if isinstance(k, _MixtureKernel) else np.zeros(1)
         out.append(float(np.max(mu)) * (hi - lo))
     return out
+
+
+def _per_axis_nodes(nodes, d):
+    return [nodes] * d if isinstance(nodes, str) else list(nodes)
+
+
+def _auto_fft(nodes, kernel, kernel_params, init):
+    """Whether the node choice reads the data (auto nodes, a kernel family, fft init)."""
+    kinds = [nodes] if isinstance(nodes, str) else list(nodes)
+    return (isinstance(kernel, str) and kernel_params is None and init == "fft"
+            and "auto" in kinds)
 
 
 def _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves):
@@ -404,16 +415,27 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
     grid = KroneckerGrid.uniform(problem.domain, shape, xp=xp)
     xp = grid.xp
     t0 = time.perf_counter()
+    kinds = None
     if isinstance(kernel, str) and kernel == "chebyshev":
         kernels = [None] * problem.ndim
         waves = [0.0] * problem.ndim
     else:
         F = problem.evaluate_source(grid)
         H = problem.evaluate_boundary(grid)
-        kernels = _build_kernels(kernel, kernel_params, n_components, init, problem, grid, F,
-                                 H, frequency_scale)
-        waves = _wavelengths(kernels, grid)
-    kinds = _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves)
+        if _auto_fft(nodes, kernel, kernel_params, init):
+            # a periodogram first: where it already shows every auto axis resolved by
+            # Chebyshev nodes, no mixture kernel is fitted (the tone extraction costs more
+            # than the Chebyshev solve)
+            waves = data_wavelengths(grid, problem.operator, F, H)
+            if all(nd == "chebyshev" or (nd == "auto" and chebyshev_resolves(n, w))
+                   for nd, n, w in zip(_per_axis_nodes(nodes, problem.ndim), shape, waves)):
+                kernels, kinds = [None] * problem.ndim, ("chebyshev",) * problem.ndim
+        if kinds is None:
+            kernels = _build_kernels(kernel, kernel_params, n_components, init, problem, grid,
+                                     F, H, frequency_scale)
+            waves = _wavelengths(kernels, grid)
+    if kinds is None:
+        kinds = _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves)
     if kernels[0] is None and "uniform" in kinds:
         raise ValueError("`kernel='chebyshev'` needs Chebyshev nodes: use nodes='auto' or "
                          f"'chebyshev', got nodes={nodes!r}")
