@@ -264,9 +264,10 @@ def solve_pde(problem, shape, *, nodes="auto", kernel="student_t_mixture", n_com
         ``"uniform"``: GP-HM's uniform grid with the mixture kernel ``kernel``, read off the
         data: it still works from about 3 nodes per wavelength, where Chebyshev fails, but
         its accuracy stalls near 1e-6 and varies with ``n``. ``"auto"`` (default) takes
-        Chebyshev on every axis whose estimated number of wavelengths ``W`` (from the
-        frequencies ``fft`` initialization finds in the source and boundary data) satisfies
-        ``n >= pi W + 40``; if some axis does not, it solves twice (those axes Chebyshev,
+        Chebyshev on every axis whose estimated number of wavelengths ``W`` satisfies
+        ``n >= pi W + 40`` (``W`` from a windowed periodogram of the source and boundary
+        data, which errs high; where that does not settle it, from the frequencies the
+        ``fft`` initialization finds); if some axis does not, it solves twice (those axes Chebyshev,
         then uniform) and keeps the solution with the smaller PDE residual at the midpoints
         of both grids (``info["node_selection"]``); with kernel objects,
         ``kernel_params`` or ``init="uniform"`` it keeps the uniform grid (the kernel given is
