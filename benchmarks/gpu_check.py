@@ -768,14 +768,9 @@ def _cuda_version(v):
 
 
 def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "?"
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from peer_cases import cpu_model  # the one copy, shared with peers.py
+    return cpu_model()
 
 
 def evaluate_goals(tests, rows, peer_rows, dry_run):

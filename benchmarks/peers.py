@@ -27,7 +27,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import peer_cases  # noqa: E402
-from peer_cases import NotTimed, Row, Timing  # noqa: E402
+from peer_cases import NotTimed, Row, Timing, cpu_model  # noqa: E402
 
 HEADER = "| case | ours (s) | peer | peer (s) | speed ratio | our error | peer error |"
 RULE = "|---|---:|---|---:|---:|---:|---:|"
@@ -47,24 +47,13 @@ def _version(dist):
         return None
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def environment_lines():
     """Date, machine (cores, BLAS, thread counts, load) and the versions of every peer."""
     now = datetime.datetime.now().astimezone().isoformat(timespec="seconds")
     usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
     lines = [f"- date: {now}",
-             f"- machine: {_cpu_model()}, {os.cpu_count()} logical cores ({usable} usable), "
+             f"- machine: {cpu_model()}, {os.cpu_count()} logical cores ({usable} usable), "
              f"{platform.system()} {platform.release()}, load average {load} (1/5/15 min)"]
     blas = []
     try:

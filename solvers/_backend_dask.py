@@ -132,14 +132,9 @@ def _columns(rows, vectors):
     return [None if v is None else as_dask(v)[:, None].rechunk((rows, 1)) for v in vectors]
 
 
-def row_reduce(fn, x, *vectors, width, **kwargs):
-    """One pass: ``fn(x_block, *vector_blocks, offset=row0, **kwargs)`` on every row block of
-    ``x`` (NumPy arrays) returns a vector of ``width`` statistics; returns the NumPy table
-    ``(n_blocks, width)`` after one ``dask.compute``. ``vectors`` are ``(n,)`` arrays (or
-    ``None``) split like the rows of ``x``."""
-    import dask
-    import dask.array as da
-
+def _blocked(fn, width, x, vectors, kwargs):
+    """``(x, row chunks, dask vector args, block function)`` shared by the row passes: the
+    block function puts the ``None`` vectors back in place before calling ``_row_block``."""
     x = row_chunks(x)
     rows = x.chunks[0]
     cols = _columns(rows, vectors)
@@ -150,7 +145,18 @@ def row_reduce(fn, x, *vectors, width, **kwargs):
         it = iter(vb)
         vb = [next(it) if p else None for p in present]
         return _row_block(fn, width, xb, *vb, block_info=block_info, **kwargs)
+    return x, rows, args, block
 
+
+def row_reduce(fn, x, *vectors, width, **kwargs):
+    """One pass: ``fn(x_block, *vector_blocks, offset=row0, **kwargs)`` on every row block of
+    ``x`` (NumPy arrays) returns a vector of ``width`` statistics; returns the NumPy table
+    ``(n_blocks, width)`` after one ``dask.compute``. ``vectors`` are ``(n,)`` arrays (or
+    ``None``) split like the rows of ``x``."""
+    import dask
+    import dask.array as da
+
+    x, rows, args, block = _blocked(fn, width, x, vectors, kwargs)
     table = da.map_blocks(block, x, *args, dtype=np.float64,
                           chunks=((1,) * len(rows), (width,)), meta=np.empty((0, 0)))
     (out,) = dask.compute(table)
@@ -162,17 +168,7 @@ def row_map(fn, x, *vectors, ncols=None, dtype=np.float64, **kwargs):
     ``(rows,)`` (``ncols=None``) or ``(rows, ncols)`` for each row block of ``x``."""
     import dask.array as da
 
-    x = row_chunks(x)
-    rows = x.chunks[0]
-    cols = _columns(rows, vectors)
-    args = [c for c in cols if c is not None]
-    present = [c is not None for c in cols]
-
-    def block(xb, *vb, block_info=None):
-        it = iter(vb)
-        vb = [next(it) if p else None for p in present]
-        return _row_block(fn, 0, xb, *vb, block_info=block_info, **kwargs)
-
+    x, rows, args, block = _blocked(fn, 0, x, vectors, kwargs)
     if ncols is None:
         return da.map_blocks(block, x, *args, dtype=dtype, drop_axis=1, chunks=(rows,),
                              meta=np.empty((0,), dtype=dtype))

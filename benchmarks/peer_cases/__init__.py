@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import platform
 import signal
 import statistics
 import subprocess
@@ -35,7 +36,7 @@ import sys
 import time
 from dataclasses import dataclass
 
-__all__ = ["Row", "Timing", "NotTimed", "median_time", "best_time", "run_limited"]
+__all__ = ["Row", "Timing", "NotTimed", "median_time", "best_time", "run_limited", "cpu_model"]
 
 
 class Timing(float):
@@ -215,3 +216,15 @@ def run_limited(setup, statement, *, repeat=3, timeout_s=60.0, memory_gib=None):
             reason += f" (limit {memory_gib:g} GiB)"
         return NotTimed.failed(reason), None
     return Timing.of(times), value
+
+
+def cpu_model():
+    """The CPU model name (from /proc/cpuinfo where there is one)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

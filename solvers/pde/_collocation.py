@@ -278,10 +278,6 @@ class CollocationSystem(PicklesNamespace):
             out = c * T if out is None else out + c * T
         return out
 
-    def interior_dense(self):
-        """``L_II`` as a dense matrix (see :meth:`block_dense`)."""
-        return self.block_dense(self.interior)
-
 
 def _kron(xp, A, B):
     m, n = int(A.shape[0]), int(B.shape[0])

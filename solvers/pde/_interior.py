@@ -170,10 +170,14 @@ class InteriorSolver(PicklesNamespace):
         return V, info
 
 
-def solve_system(system, problem, F, H, *, rtol, maxiter, callback):
-    """Grid values of the collocation solution; returns ``(U, info, status, nit)``."""
+def solve_system(system, problem, F, H, *, rtol, maxiter, callback, solver=None):
+    """Grid values of the collocation solution; returns ``(U, info, status, nit)``.
+
+    ``solver`` (an :class:`InteriorSolver` of ``system``) lets a caller reuse its dense
+    matrix and preconditioners afterwards (the adjoint solves of kernel learning).
+    """
     xp = system.xp
-    solver = InteriorSolver(system)
+    solver = InteriorSolver(system) if solver is None else solver
     rhs0 = F[system.interior] - system.boundary_contribution(H)
     V, info = solver.solve(rhs0, rtol=rtol, maxiter=maxiter)
     status, nit = CONVERGED, 1

@@ -103,10 +103,9 @@ def _bounds(templates, grid, window=2.0, scale_range=3.0):
 
 
 # ----------------------------------------------------------------------------- adjoint
-def _transpose_solve(system, rhs, diag, rtol):
-    """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped) with the interior solver."""
-    lam, _ = InteriorSolver(system).solve(rhs, diag, transpose=True, rtol=rtol,
-                                          maxiter=LEARN_GMRES_MAXITER)
+def _transpose_solve(solver, rhs, diag, rtol):
+    """Solve ``(L_II + diag)^T lam = rhs`` (interior-shaped) with the forward solve's solver."""
+    lam, _ = solver.solve(rhs, diag, transpose=True, rtol=rtol, maxiter=LEARN_GMRES_MAXITER)
     return lam
 
 
@@ -121,18 +120,19 @@ class _Bilevel:
 
     def solve(self, theta):
         system = self.ev.system(theta)
+        solver = InteriorSolver(system)
         U, info, _, _ = solve_system(system, self.problem, self.ev.F, self.ev.H,
                                      rtol=self.rtol, maxiter=LEARN_GMRES_MAXITER,
-                                     callback=None)
+                                     callback=None, solver=solver)
         if "newton_iterations" in info:
             self.newton_iterations.append(info["newton_iterations"])
-        return system, U
+        return system, solver, U
 
     def fun_and_grad(self, theta):
         self.nfev += 1
         ev, xp = self.ev, self.ev.xp
         try:
-            system, U = self.solve(theta)
+            system, solver, U = self.solve(theta)
             val, terms, cache = ev.value(system, U)
             if not math.isfinite(val):
                 raise FloatingPointError("non-finite objective")
@@ -140,7 +140,7 @@ class _Bilevel:
             diag = None
             if self.problem.nonlinearity is not None:
                 diag = self.problem.nonlinearity(U[system.interior])[1]
-            lam = _transpose_solve(system, gI, diag, 1e-10)
+            lam = _transpose_solve(solver, gI, diag, 1e-10)
             W = cache["tau_r"] * cache["H"] - pad(xp, lam, 0.0)
             grad = ev.grad_theta(system, U, cache, W, theta=theta)
             if not np.all(np.isfinite(grad)):

@@ -54,7 +54,7 @@ def _validate_solve_args(problem, shape, kernel, n_components, init, learn, boun
     if not (jitter == "auto" or (isinstance(jitter, numbers.Real) and jitter >= 0
                                  and math.isfinite(jitter))):
         raise ValueError(f"`jitter` must be 'auto' or a finite number >= 0, got {jitter!r}")
-    kinds = [nodes] * problem.ndim if isinstance(nodes, str) else list(nodes)
+    kinds = _per_axis_nodes(nodes, problem.ndim)
     if len(kinds) != problem.ndim or not all(k in NODES for k in kinds):
         raise ValueError(f"`nodes` must be one of {NODES} or one per axis ({problem.ndim}), "
                          f"got {nodes!r}")
@@ -130,13 +130,13 @@ def _per_axis_nodes(nodes, d):
 
 def _auto_fft(nodes, kernel, kernel_params, init):
     """Whether the node choice reads the data (auto nodes, a kernel family, fft init)."""
-    kinds = [nodes] if isinstance(nodes, str) else list(nodes)
+    kinds = _per_axis_nodes(nodes, 1)
     return (isinstance(kernel, str) and kernel_params is None and init == "fft"
             and "auto" in kinds)
 
 
 def _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves):
-    kinds = [nodes] * len(shape) if isinstance(nodes, str) else list(nodes)
+    kinds = _per_axis_nodes(nodes, len(shape))
     given = not isinstance(kernel, str) or kernel_params is not None
     out = []
     for j, kind in enumerate(kinds):
