@@ -14,14 +14,19 @@ from ._hessian_base import HessianApproximation
 __all__ = ["minimize_gns", "gns", "minimize_gns_gradient", "minimize_super_newton"]
 
 _LINEAR_SOLVERS = ("auto", "cholesky", "eigh", "cg")
+# hess_update_every="auto" reuses matrices from this dimension on: forming a Hessian costs
+# about d gradients for oracles built from products, so below it reuse saves little and
+# costs iterations.
+_LAZY_MIN_DIM = 64
 
 
 def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, every):
     """Turn the user's Hessian arguments into a HessianApproximation object."""
     if linear_solver not in _LINEAR_SOLVERS:
         raise ValueError(f"`linear_solver` must be one of {_LINEAR_SOLVERS}, got {linear_solver!r}")
-    if not isinstance(every, numbers.Integral) or every < 1:
-        raise ValueError(f"`hess_update_every` must be a positive integer, got {every!r}")
+    if every != "auto" and (not isinstance(every, numbers.Integral) or every < 1):
+        raise ValueError("`hess_update_every` must be a positive integer or 'auto', "
+                         f"got {every!r}")
     if isinstance(hess_approx, HessianApproximation):
         return hess_approx
     if hess_approx is not None:
@@ -44,12 +49,14 @@ def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, ever
     if H is None:
         raise ValueError(f"`linear_solver={linear_solver!r}` needs a matrix: pass `hess` or "
                          "`hess_approx`")
-    if linear_solver == "cholesky" and every > 1:
-        raise ValueError("`hess_update_every > 1` caches an eigendecomposition: use "
-                         "linear_solver='eigh' or 'auto'")
-    if linear_solver == "eigh" or every > 1:
-        return LazyHessian(H, every=every)
-    return ExactHessian(H)
+    if every == "auto" and problem.dim < _LAZY_MIN_DIM:
+        every = 1
+    if every == 1:
+        if linear_solver == "eigh":
+            return LazyHessian(H, every=1, factorization="eigh")
+        return ExactHessian(H)
+    factorization = {"auto": "auto", "eigh": "eigh", "cholesky": "cholesky"}[linear_solver]
+    return LazyHessian(H, every=every, factorization=factorization)
 
 
 def _check_tolerances(gtol, ftol, f_target, max_time):
@@ -76,9 +83,9 @@ def _minimize(rule, fun, x0, args, jac, hess, hessp, hess_approx, metric, linear
 
 def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_approx=None,
                  metric="auto", gamma0=1.0, gamma_growth="auto", adaptive=True, max_trials=40,
-                 linear_solver="auto", hess_update_every=1, gtol=1e-8, ftol=None, f_target=None, maxiter=1000,
-                 max_time=None, callback=None, return_history=False, gamma_min=1e-9,
-                 progress=False):
+                 linear_solver="auto", hess_update_every="auto", gtol=1e-8, ftol=None,
+                 f_target=None, maxiter=1000, max_time=None, callback=None, return_history=False,
+                 gamma_min=1e-9, progress=False):
     r"""Minimize with the gradient-regularized Newton method of Semenov, Jaggi and Doikov.
 
     Algorithm 1 of the paper: ``x+ = x - (H + lam B)^{-1} g`` with ``lam = ||g||_* / gamma``,
@@ -129,10 +136,20 @@ def minimize_gns(fun, x0, args=(), *, jac=None, hess=None, hessp=None, hess_appr
     max_trials : int
         Largest number of trial steps per iteration.
     linear_solver : {"auto", "cholesky", "eigh", "cg"}
-        ``"auto"``: Cholesky for a dense ``hess``, an eigendecomposition cached for
-        ``hess_update_every`` iterations when that is > 1, CG when only ``hessp`` is given.
-    hess_update_every : int
-        Rebuild period of the Hessian (lazy Hessian, :class:`LazyHessian`).
+        ``"auto"``: for a dense ``hess`` kept over several iterations an eigendecomposition
+        (``d <= 500``; every trial ``lam`` then costs ``O(d^2)``) or a Cholesky factorization
+        (larger ``d``; a new ``lam`` is solved by CG preconditioned with the factor of the
+        previous one, a new factorization only when that is slow), Cholesky when the Hessian
+        is rebuilt every iteration, CG when only ``hessp`` is given.
+    hess_update_every : "auto" or int
+        Rebuild period of the Hessian (:class:`LazyHessian`); 1 builds one every iteration
+        (Algorithm 1 as in the paper). ``"auto"`` (default): for ``d >= 64`` the matrix is
+        kept while the steps made with it contract the gradient nearly as fast as the last
+        step after a rebuild (``LazyHessian(every="auto")``: Shamanskii's method near the
+        solution), and rebuilt at once when a step with it is rejected twice; below
+        ``d = 64``, where a Hessian costs little more than a gradient, every iteration. On
+        the tall logistic problems of ``benchmarks/peers.py`` this builds 3-4 Hessians where
+        ``1`` builds 7-8, at a few more (cheap) iterations.
     gtol : float
         Stop when ``||g||_2 <= gtol`` (``||g||_*`` for a given ``metric``; status 0).
     ftol : float, optional

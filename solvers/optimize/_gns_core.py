@@ -153,9 +153,30 @@ class GNSRule:
         self._streak = 0           # consecutive iterations accepted at their first trial
         self._rejected = False     # a trial of the current iteration was rejected
         self._fallback = None      # gamma the doubling rule would try, after a larger jump
+        self.lam_floor = 0.0       # smallest lam of the steps with a stale matrix
 
-    def lam(self, gnorm):
+    def lam(self, gnorm, stale=False):
+        if stale:
+            return max(gnorm / self.gamma, self.lam_floor)
         return gnorm / self.gamma
+
+    def _lam_needed(self, decrease, gnorm_new):
+        """The smallest ``lam`` whose test this step (decrease, ||g+||) would pass."""
+        return self.accept_const * gnorm_new ** 2 / decrease if decrease > 0 else math.inf
+
+    def on_reject_stale(self, lam, decrease, gnorm_new):
+        """A step with a stale matrix failed: raise the floor of ``lam`` to what the test
+        asked for (the error of a stale matrix, unlike the damping, does not shrink with
+        ``lam``), leaving ``gamma`` as it was."""
+        self.lam_floor = max(2.0 * lam, 2.0 * self._lam_needed(decrease, gnorm_new))
+
+    def on_accept_stale(self, lam, gnorm, decrease, gnorm_new, noise):
+        """A step with a stale matrix passed: ``gamma`` grows as usual unless the floor set
+        ``lam``, and the floor falls by 4 (a floor set by damping, not by the stale matrix's
+        error, must not stay)."""
+        if lam <= self.lam(gnorm):
+            self.on_accept()
+        self.lam_floor /= 4.0
 
     def accept(self, f, f_new, gnorm_new, lam, g_new, step, gnorm, noise):
         if not self.adaptive:
@@ -208,8 +229,14 @@ class SuperNewtonRule:
     def gamma(self):
         return 1.0 / self.M
 
-    def lam(self, gnorm):
+    def lam(self, gnorm, stale=False):
         return self.M * gnorm ** self.alpha
+
+    def on_reject_stale(self, lam, decrease, gnorm_new):
+        self.on_reject()
+
+    def on_accept_stale(self, lam, gnorm, decrease, gnorm_new, noise):
+        self.on_accept()
 
     def accept(self, f, f_new, gnorm_new, lam, g_new, step, gnorm, noise):
         return -float(self._xp.vecdot(g_new, step)) >= gnorm_new ** 2 / (4.0 * lam)
@@ -270,14 +297,20 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
         if metric.pending:               # "auto" metric and no Hessian diagonal seen: B = I
             metric.settle()
         lam_norm = metric.dual_norm(g)   # ||g||_* of lam = ||g||_* / gamma
+        stale = bool(getattr(approx, "stale", False))
+        n_stale_rejected = 0
         accepted = False
         n_nonfinite = 0
         n_solver_fail = 0
         for _trial in range(max_trials):
-            lam = rule.lam(lam_norm)
+            lam = rule.lam(lam_norm, stale)
             s = approx.solve(lam, g)
             nlinsolve += 1
             if s is None or not is_finite_vector(xp, s):
+                if stale and approx.refresh(x, f, g):   # e.g. indefinite: rebuild here
+                    nhev += 1
+                    stale = False
+                    continue
                 n_solver_fail += 1
                 rule.on_reject()
                 nrejected += 1
@@ -295,9 +328,22 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
             dual_new = metric.dual_norm(g_new)
             noise = f_noise * max(abs(f), abs(f_new))
             if rule.accept(f, f_new, dual_new, lam, g_new, step, lam_norm, noise):
-                rule.on_accept()
+                if stale:
+                    rule.on_accept_stale(lam, lam_norm, f - f_new, dual_new, noise)
+                else:
+                    rule.on_accept()
+                    rule.lam_floor = 0.0
                 accepted = True
                 break
+            if stale:
+                n_stale_rejected += 1
+                if n_stale_rejected >= 2 and approx.refresh(x, f, g):
+                    nhev += 1
+                    stale = False
+                    continue
+                rule.on_reject_stale(lam, f - f_new, dual_new)
+                nrejected += 1
+                continue
             rule.on_reject()
             nrejected += 1
         if not accepted:

@@ -116,8 +116,17 @@ class LazyHessian(HessianApproximation):
     ----------
     hess : callable, optional
         ``hess(x) -> (d, d)`` array. Defaults to the minimizer's ``hess``.
-    every : int
-        Rebuild period (``every=1`` is the exact Hessian).
+    every : int or "auto"
+        Rebuild period (``every=1`` is the exact Hessian). ``"auto"`` rebuilds when the stale
+        matrix stops paying: the matrix is kept while each step's gradient contraction
+        ``q = ||g+||_* / ||g||_*`` satisfies ``log(1/q) >= reuse * log(1/q_fresh)``, where
+        ``q_fresh`` is the contraction of the last step made right after a rebuild, and is
+        rebuilt at once when two trial steps with it are rejected in one iteration. Near a
+        solution this is Shamanskii's method (a Newton step, then cheap steps with its
+        factorization while they converge fast); far from it, where ``lam`` dominates the
+        step, the matrix is rebuilt only when the steps slow down.
+    reuse : float
+        The fraction ``reuse`` of ``"auto"`` (in (0, 1]; smaller keeps matrices longer).
     factorization : {"auto", "eigh", "cholesky"}
         ``"auto"``: ``"eigh"`` for ``d <= 500``, else ``"cholesky"``.
     dtype : dtype, optional
@@ -131,16 +140,20 @@ class LazyHessian(HessianApproximation):
     """
 
     name = "lazy"
+    REUSE_CG_MAXITER = 25   # CG iterations that still cost less than a new factorization
 
-    def __init__(self, hess=None, every=10, factorization="auto", dtype=None):
+    def __init__(self, hess=None, every=10, factorization="auto", dtype=None, reuse=0.75):
         super().__init__()
-        if not isinstance(every, numbers.Integral) or every < 1:
-            raise ValueError(f"`every` must be a positive integer, got {every!r}")
+        if every != "auto" and (not isinstance(every, numbers.Integral) or every < 1):
+            raise ValueError(f"`every` must be a positive integer or 'auto', got {every!r}")
+        if not (isinstance(reuse, numbers.Real) and 0 < reuse <= 1):
+            raise ValueError(f"`reuse` must lie in (0, 1], got {reuse!r}")
         if factorization not in ("auto", "eigh", "cholesky"):
             raise ValueError("`factorization` must be 'auto', 'eigh' or 'cholesky', "
                              f"got {factorization!r}")
         self.hess = hess
-        self.every = int(every)
+        self.every = every if every == "auto" else int(every)
+        self.reuse = float(reuse)
         self.factorization = factorization
         self.dtype = dtype
         self._count = 0
@@ -153,6 +166,11 @@ class LazyHessian(HessianApproximation):
         self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
         self._count = 0
         self.fell_back = False
+        self.stale = False          # the matrix was built at an earlier point
+        self._built_at = None
+        self._gnorm = None          # ||g||_* at the previous update
+        self._q_fresh = None        # contraction of the last step right after a rebuild
+        self._backoff = self._skip = 0   # fresh-only iterations after a failed stale matrix
         self._low = None
         if self.dtype is not None and self.dtype != problem.dtype:
             self._low = self.dtype
@@ -161,10 +179,50 @@ class LazyHessian(HessianApproximation):
             self._method = "eigh" if problem.dim <= 500 else "cholesky"
 
     def update(self, x, f, g):
-        rebuild = self._count % self.every == 0
-        self._count += 1
+        if self.every == "auto":
+            rebuild = self._auto_rebuild(g)
+        else:
+            rebuild = self._count % self.every == 0
+            self._count += 1
         if not rebuild:
+            # A fixed period keeps the paper's lazy iteration (no stale-step handling).
+            self.stale = self.every == "auto"
             return False
+        self._build(x)
+        if self.every == "auto":    # in the metric the first build may have settled
+            self._gnorm = self.problem.metric.dual_norm(g)
+        return True
+
+    def _auto_rebuild(self, g):
+        """``every="auto"``: rebuild unless the last step's contraction still pays."""
+        gnorm_prev = self._gnorm
+        self._gnorm = gnorm = self.problem.metric.dual_norm(g)
+        if gnorm_prev is None or self._built_at is None:
+            return True
+        if not gnorm < gnorm_prev:
+            return True
+        q = gnorm / gnorm_prev
+        if self._skip > 0:
+            self._skip -= 1
+            return True
+        if not self.stale:
+            self._q_fresh = q
+            return q > 0.5
+        self._backoff = 0          # a stale step passed
+        return q > 0.5 or math.log(q) > self.reuse * math.log(self._q_fresh)
+
+    def refresh(self, x, f, g):
+        if self.every != "auto" or not self.stale:
+            return False
+        # The stale matrix failed: no stale steps for the next 1, 2, 4, ... iterations.
+        self._backoff = max(1, 2 * self._backoff)
+        self._skip = self._backoff
+        self._build(x)
+        return True
+
+    def _build(self, x):
+        self.stale = False
+        self._built_at = x
         H = _as_dense(self.problem, self._hess(x), "hess")
         self.problem.metric.settle(H)
         xp = self.problem.xp
@@ -216,6 +274,11 @@ class LazyHessian(HessianApproximation):
 
     def _solve(self, xp, lam, g):
         if self._method == "cholesky":
+            if (lam != self._lam and self.every == "auto" and self._L is not None
+                    and self._low is None):
+                s = self._solve_reusing_factor(xp, lam, g)
+                if s is not None:
+                    return s
             if lam != self._lam:
                 self._lam = lam
                 metric = self.problem.metric
@@ -235,6 +298,24 @@ class LazyHessian(HessianApproximation):
             return None
         V = self._V
         return V @ ((xp.matrix_transpose(V) @ g) / denom)
+
+    def _solve_reusing_factor(self, xp, lam, g):
+        """``(H + lam B) s = g`` by CG preconditioned with the factor of ``H + lam_f B`` at the
+        previous ``lam_f``: ``O(d^2)`` per iteration instead of a new ``O(d^3)`` factorization.
+        ``None`` (factorize instead) when it does not reach ``1e-3 eps``-level accuracy in
+        ``REUSE_CG_MAXITER`` iterations or meets non-positive curvature."""
+        metric, H, L = self.problem.metric, self.H, self._L
+
+        def matvec(v):
+            return H @ v + lam * metric.apply(v)
+
+        rtol = 1e3 * float(xp.finfo(self.problem.dtype).eps)
+        s, it, ok = conjugate_gradient(xp, matvec, g, rtol=rtol, maxiter=self.REUSE_CG_MAXITER,
+                                       precond=lambda r: cholesky_solve(xp, L, r))
+        self.ncg += it
+        if not ok or it >= self.REUSE_CG_MAXITER:
+            return None
+        return s
 
 
 class DiagonalHessian(HessianApproximation):

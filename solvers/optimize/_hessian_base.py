@@ -227,6 +227,14 @@ class HessianApproximation:
     def solve(self, lam, g):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def refresh(self, x, f, g):
+        """Rebuild a matrix built at an earlier point than ``x``; ``True`` if rebuilt.
+
+        Called after a rejected trial step: the caller then retries the same ``lam`` instead
+        of increasing it. Approximations that are never stale return ``False``.
+        """
+        return False
+
     def __repr__(self):
         return f"{type(self).__name__}()"
 

@@ -60,13 +60,27 @@ def _row_scale_sparse(X, s):
     return sp.diags(s) @ X
 
 
+_GRAM_BLOCK_BYTES = 1 << 21   # rows per block of the NumPy Gram product: about 2 MiB
+
+
 def _gram(xp, X, s):
     """``X^T diag(s) X`` (``s >= 0``) as a dense array; a symmetric rank-k update when dense."""
     if _is_sparse(X):
         H = X.T @ _row_scale_sparse(X, s)
         return H.toarray() if hasattr(H, "toarray") else H
-    Xs = X * xp.sqrt(s)[:, None]
-    return xp.matrix_transpose(Xs) @ Xs
+    r = xp.sqrt(s)
+    n, d = X.shape
+    rows = max(256, _GRAM_BLOCK_BYTES // (8 * d))
+    if not isinstance(X, np.ndarray) or n <= 2 * rows:
+        Xs = X * r[:, None]
+        return xp.matrix_transpose(Xs) @ Xs
+    # NumPy: scale and accumulate a block of rows at a time while it is in cache (one pass
+    # over X instead of writing and re-reading a scaled copy); each block is a syrk.
+    H = np.zeros((d, d), dtype=X.dtype)
+    for i in range(0, n, rows):
+        Xb = X[i:i + rows] * r[i:i + rows, None]
+        H += Xb.T @ Xb
+    return H
 
 
 def _prep_data(X, name="X"):

@@ -168,3 +168,52 @@ def test_logistic_float32_preconditioner_keeps_accuracy(rng):
     approx = obj.hessp_cg(preconditioner=obj.lazy_hessian(every=4, dtype=np.float32))
     res = minimize_gns(obj.fun_and_jac, obj.zeros(), jac=True, hess_approx=approx, gtol=1e-12)
     assert res.success and np.linalg.norm(res.jac) <= 1e-12 and res.nit <= 15
+
+
+def _spd(d, cond, seed=0):
+    rng = np.random.default_rng(seed)
+    Q = np.linalg.qr(rng.standard_normal((d, d)))[0]
+    return (Q * np.logspace(0, -np.log10(cond), d)) @ Q.T
+
+
+@pytest.mark.parametrize("factorization", ["eigh", "cholesky"])
+def test_lazy_auto_solves_exactly_for_every_lam(factorization):
+    """every="auto": each trial lam is solved to rounding accuracy, with the cached
+    eigendecomposition or with CG preconditioned by the previous lam's Cholesky factor."""
+    from solvers.optimize._gns_core import Problem
+
+    H = _spd(120, 1e6)
+    H = (H + H.T) / 2
+    approx = LazyHessian(lambda x: H, every="auto", factorization=factorization)
+    problem = Problem(lambda x: 0.0, np.zeros(120), (), lambda x: np.zeros(120), None, None,
+                      None)
+    approx.bind(problem)
+    g = np.random.default_rng(1).standard_normal(120)
+    approx.update(np.zeros(120), 0.0, g)
+    for lam in (1e-2, 3e-3, 1e-3, 1e-4, 1.0):
+        s = approx.solve(lam, g)
+        ref = np.linalg.solve(H + lam * np.eye(120), g)
+        np.testing.assert_allclose(s, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+    if factorization == "cholesky":
+        assert approx.ncg > 0     # some lam were solved by reusing a factor
+
+
+def test_lazy_auto_rejects_bad_options():
+    with pytest.raises(ValueError, match="every"):
+        LazyHessian(every="sometimes")
+    with pytest.raises(ValueError, match="reuse"):
+        LazyHessian(every="auto", reuse=0.0)
+
+
+def test_lazy_auto_rebuilds_on_refresh_only_when_stale():
+    H = np.eye(3)
+    approx = LazyHessian(lambda x: H, every="auto")
+    from solvers.optimize._gns_core import Problem
+
+    problem = Problem(lambda x: 0.0, np.zeros(3), (), lambda x: np.zeros(3), None, None, None)
+    approx.bind(problem)
+    g = np.ones(3)
+    assert approx.update(np.zeros(3), 0.0, g) is True and not approx.stale
+    assert approx.refresh(np.zeros(3), 0.0, g) is False      # fresh: nothing to rebuild
+    assert approx.update(np.ones(3), 0.0, 0.1 * g) is False and approx.stale
+    assert approx.refresh(np.ones(3), 0.0, 0.1 * g) is True and not approx.stale

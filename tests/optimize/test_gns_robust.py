@@ -106,6 +106,18 @@ def _family():
 FAMILY = dict(_family())
 
 
+def _family_lazy():
+    """Problems with d >= 64, where the default hess_update_every="auto" keeps matrices."""
+    for seed in (0, 1, 2):
+        yield f"logistic-ill-d120-{seed}", ill_logistic(seed, n=4000, d=120)
+    for cond in (1e4, 1e8, 1e12):
+        yield f"quadratic-far-d80-{cond:.0e}", Quadratic(cond, d=80, seed=2, xscale=1e3)
+    yield "rosenbrock-scaled-d64", ScaledRosenbrock(3, d=64)
+
+
+FAMILY_LAZY = dict(_family_lazy())
+
+
 @pytest.mark.parametrize("name", list(FAMILY))
 def test_defaults_within_twice_newton_line_search(name):
     """Issue 15: at most 2 x (Newton with a line search) + 5 iterations, to ||g|| <= 1e-8 ||g0||."""
@@ -115,6 +127,22 @@ def test_defaults_within_twice_newton_line_search(name):
     res = minimize_gns(p.fun, p.x0, jac=p.jac, hess=p.hess, gtol=gtol)
     assert res.status == 0 and np.linalg.norm(res.jac) <= gtol
     assert res.nit <= 2 * n_newton + 5, (res.nit, n_newton)
+
+
+@pytest.mark.parametrize("name", list(FAMILY_LAZY))
+def test_lazy_default_within_twice_newton_line_search(name):
+    """The same bound where the default reuses Hessians (d >= 64); on the logistic problems it
+    builds fewer Hessians than Newton with a line search needs iterations."""
+    p = FAMILY_LAZY[name]
+    gtol = 1e-8 * np.linalg.norm(p.jac(p.x0))
+    n_newton = newton_line_search(p.fun, p.jac, p.hess, p.x0, gtol)
+    res = minimize_gns(p.fun, p.x0, jac=p.jac, hess=p.hess, gtol=gtol)
+    assert res.status == 0 and np.linalg.norm(res.jac) <= gtol
+    assert res.nit <= 2 * n_newton + 5, (res.nit, n_newton)
+    if name.startswith("logistic"):
+        assert res.nhev < n_newton, (res.nhev, n_newton)
+    exact = minimize_gns(p.fun, p.x0, jac=p.jac, hess=p.hess, gtol=gtol, hess_update_every=1)
+    assert res.fun == pytest.approx(exact.fun, rel=1e-10, abs=1e-12)
 
 
 @pytest.mark.parametrize("seed", [0, 1])
