@@ -11,7 +11,8 @@ Hessian approximations (objects passed as ``hess_approx``)
 ------------------------------------------------------------
 HessianApproximation   protocol: update(x, f, g), solve(lam, g) -> (H + lam B)^-1 g
 ExactHessian           Hessian rebuilt each iteration, Cholesky per trial
-LazyHessian            Hessian rebuilt every m iterations, cached factorization (optionally float32)
+LazyHessian            Hessian rebuilt every m iterations or adaptively, cached factorization
+FactorPreconditioner   a kept Cholesky factor as the preconditioner of HessianVectorCG
 DiagonalHessian        diagonal approximation
 GaussNewton            J^T W J of f = phi(r(x)), Woodbury when m < d
 EmpiricalFisher        (1/n) sum of per-sample gradient outer products
@@ -41,6 +42,7 @@ from ._hessian import (
     DiagonalHessian,
     EmpiricalFisher,
     ExactHessian,
+    FactorPreconditioner,
     GaussNewton,
     HessianApproximation,
     HessianVectorCG,
@@ -66,6 +68,7 @@ __all__ = [
     "RankOneFisher",
     "LowRankPlusDiagonal",
     "HessianVectorCG",
+    "FactorPreconditioner",
     "minimize_compositional",
     "fit_unnormalized",
     "ExponentialFamily",

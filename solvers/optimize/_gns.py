@@ -8,7 +8,7 @@ import warnings
 from scipy.optimize import OptimizeWarning
 
 from ._gns_core import GNSRule, Problem, SuperNewtonRule, run
-from ._hessian import ExactHessian, HessianVectorCG, LazyHessian
+from ._hessian import ExactHessian, FactorPreconditioner, HessianVectorCG, LazyHessian
 from ._hessian_base import HessianApproximation
 
 __all__ = ["minimize_gns", "gns", "minimize_gns_gradient", "minimize_super_newton"]
@@ -18,6 +18,9 @@ _LINEAR_SOLVERS = ("auto", "cholesky", "eigh", "cg")
 # about d gradients for oracles built from products, so below it reuse saves little and
 # costs iterations.
 _LAZY_MIN_DIM = 64
+# ... and above this dimension, when `hessp` is given too, CG steps preconditioned by a kept
+# factorization replace factorizations per iteration.
+_FACTOR_MAX_DIM = 500
 
 
 def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, every):
@@ -51,6 +54,11 @@ def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, ever
                          "`hess_approx`")
     if every == "auto" and problem.dim < _LAZY_MIN_DIM:
         every = 1
+    if (every == "auto" and linear_solver == "auto" and hess_approx is None
+            and hessp is not None and problem.dim > _FACTOR_MAX_DIM):
+        # Large d with both oracles: Newton-CG steps with the current Hessian's products,
+        # preconditioned by a kept factorization (no O(d^3) work per iteration).
+        return HessianVectorCG(preconditioner=FactorPreconditioner(H))
     if every == 1:
         if linear_solver == "eigh":
             return LazyHessian(H, every=1, factorization="eigh")

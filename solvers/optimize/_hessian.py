@@ -29,6 +29,7 @@ __all__ = [
     "RankOneFisher",
     "LowRankPlusDiagonal",
     "HessianVectorCG",
+    "FactorPreconditioner",
 ]
 
 
@@ -599,6 +600,64 @@ class RankOneFisher(HessianApproximation):
         return (Binv_g - coef * self._Binv_u) / lam
 
 
+class FactorPreconditioner(HessianApproximation):
+    """The Cholesky factor of ``H(x_k) + lam_k B``, kept as the CG preconditioner of
+    :class:`HessianVectorCG` at later points and ``lam`` until it stops paying.
+
+    The Hessian is built and factorized at the first iteration (at the first trial ``lam``) and
+    again at the iteration after a preconditioned solve needed more than ``rebuild_after`` CG
+    iterations. Between rebuilds a preconditioner application costs two triangular solves,
+    ``O(d^2)``, and the steps stay Newton steps with the current Hessian (through
+    ``hessp``), so their accuracy does not depend on the factor's age.
+
+    Parameters
+    ----------
+    hess : callable, optional
+        ``hess(x) -> (d, d)`` array. Defaults to the minimizer's ``hess``.
+    rebuild_after : int
+        CG iterations of one solve beyond which the factor is rebuilt at the next iteration.
+    """
+
+    name = "factor-preconditioner"
+
+    def __init__(self, hess=None, rebuild_after=30):
+        super().__init__()
+        if not isinstance(rebuild_after, numbers.Integral) or rebuild_after < 1:
+            raise ValueError(f"`rebuild_after` must be a positive integer, got {rebuild_after!r}")
+        self.hess = hess
+        self.rebuild_after = int(rebuild_after)
+
+    def bind(self, problem):
+        super().bind(problem)
+        self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
+        self._H = self._L = None
+        self._rebuild = True
+
+    def update(self, x, f, g):
+        if not self._rebuild:
+            return False
+        self._H = _as_dense(self.problem, self._hess(x), "hess")
+        self.problem.metric.settle(self._H)
+        self._L = None
+        self._rebuild = False
+        return True
+
+    def solve(self, lam, r):
+        self.nsolve += 1
+        xp = self.problem.xp
+        if self._L is None:
+            L = cholesky_factor(xp, self.problem.metric.add_to(self._H, lam))
+            if L is None:           # not positive definite at this lam: the caller raises lam
+                return None
+            self._L, self._H = L, None
+        return cholesky_solve(xp, self._L, r)
+
+    def report(self, cg_iterations):
+        """Told the CG iterations of a preconditioned solve; too many: rebuild next time."""
+        if cg_iterations > self.rebuild_after:
+            self._rebuild = True
+
+
 class HessianVectorCG(HessianApproximation):
     """Matrix-free steps: conjugate gradients on ``(H + lam B) s = g`` with Hessian-vector products.
 
@@ -685,4 +744,7 @@ class HessianVectorCG(HessianApproximation):
         s, it, ok = conjugate_gradient(self.problem.xp, matvec, g, rtol=rtol,
                                        maxiter=self._maxiter, precond=precond)
         self.ncg += it
+        report = getattr(self.preconditioner, "report", None)
+        if report is not None:
+            report(it)
         return s if ok else None

@@ -217,3 +217,39 @@ def test_lazy_auto_rebuilds_on_refresh_only_when_stale():
     assert approx.refresh(np.zeros(3), 0.0, g) is False      # fresh: nothing to rebuild
     assert approx.update(np.ones(3), 0.0, 0.1 * g) is False and approx.stale
     assert approx.refresh(np.ones(3), 0.0, 0.1 * g) is True and not approx.stale
+
+
+def test_default_with_hess_and_hessp_above_500_uses_kept_factor_as_preconditioner():
+    """d > 500 with both oracles: Newton-CG steps preconditioned by a kept Cholesky factor
+    (FactorPreconditioner): few Hessian builds, the same minimizer as exact Newton steps."""
+    from solvers.optimize import minimize_gns
+    from solvers.optimize._test_problems import logistic
+
+    rng = np.random.default_rng(0)
+    n, d = 1500, 600
+    X = rng.standard_normal((n, d)) * 10.0 ** rng.uniform(-1, 1, d)
+    y = (X @ rng.standard_normal(d) + rng.standard_normal(n) > 0)
+    obj = logistic(X, y, l2=1e-3)
+    res = minimize_gns(obj.fun_and_jac, obj.zeros(), jac=True, hess=obj.hess,
+                       hessp=obj.hessp, gtol=1e-10)
+    assert res.status == 0 and np.linalg.norm(res.jac) <= 1e-10
+    assert res.ncg > 0 and res.nhev < res.nit
+    ref = minimize_gns(obj.fun_and_jac, obj.zeros(), jac=True, hess=obj.hess, gtol=1e-10,
+                       hess_update_every=1)
+    np.testing.assert_allclose(res.x, ref.x, rtol=1e-7, atol=1e-9)
+
+
+def test_factor_preconditioner_rebuilds_after_slow_solves():
+    from solvers.optimize import FactorPreconditioner
+
+    with pytest.raises(ValueError, match="rebuild_after"):
+        FactorPreconditioner(rebuild_after=0)
+    pre = FactorPreconditioner(lambda x: np.eye(3), rebuild_after=5)
+    from solvers.optimize._gns_core import Problem
+
+    pre.bind(Problem(lambda x: 0.0, np.zeros(3), (), lambda x: np.zeros(3), None, None, None))
+    assert pre.update(np.zeros(3), 0.0, np.ones(3)) is True
+    assert pre.update(np.zeros(3), 0.0, np.ones(3)) is False
+    np.testing.assert_allclose(pre.solve(1.0, np.ones(3)), 0.5 * np.ones(3))
+    pre.report(6)
+    assert pre.update(np.zeros(3), 0.0, np.ones(3)) is True
