@@ -14,7 +14,9 @@ namespace, cached). Subpackages never ask "is this NumPy?"; they ask the backend
   device where the library has one);
 * functional scatter/gather helpers (``add_diagonal``, ``put``, ``index_add``, ``asarray``)
   where NumPy would assign items in place and the standard cannot;
-* kernels, by name, from the registry: ``backend_for(xp).kernel("special.log_iv")``.
+* kernels, by name, from the registry: ``backend_for(xp).kernel("special.log_iv")``;
+* ``map_batch``: a stacked batch of independent problems (many right-hand sides) solved
+  item by item in memory, or lazily per chunk of the leading axis on dask.
 
 Kernel registry. Each subpackage registers its implementations once (in its ``_register.py``,
 imported by its ``__init__``)::
@@ -68,6 +70,7 @@ __all__ = [
     "register_backend",
     "register_kernel",
     "registered_kernels",
+    "batch_item_shape",
 ]
 
 _LOCK = threading.Lock()
@@ -236,6 +239,20 @@ class Backend:
         """A 0-d result as the library returns scalars (NumPy: a NumPy scalar, like SciPy;
         elsewhere the 0-d array itself)."""
         return out
+
+    # -- batches of independent problems -----------------------------------------------------
+    def map_batch(self, fn, shared, batch, *aligned, item_shape, dtype, info=False, **kwargs):
+        """Solve a stacked batch of independent problems (leading axis = batch).
+
+        ``fn(shared, block, *aligned_blocks, info=info, **kwargs)`` solves the items of
+        ``block`` (and of the arrays ``aligned`` with the same leading axis) and returns
+        ``(solutions, infos)``: an array ``(m,) + item_shape`` and a list of ``m``
+        per-item results (``None`` when ``info`` is false). In memory it is called once on
+        the whole batch; the dask backend calls it lazily on every chunk of the leading
+        axis. Returns ``solutions``, or ``(solutions, infos)`` with ``info``.
+        """
+        out, infos = fn(shared, batch, *aligned, info=info, **kwargs)
+        return (out, infos) if info else out
 
     # -- linear algebra --------------------------------------------------------------------
     def cholesky(self, a, *, overwrite_a=False):
@@ -522,6 +539,16 @@ class CupyBackend(Backend):
         out = x.copy()
         cupyx.scatter_add(out, idx, values)
         return out
+
+
+def batch_item_shape(shape, item_shapes):
+    """The item shape when ``shape`` is a stacked batch (one extra leading axis) of one of
+    ``item_shapes``, else ``None``. A shape that is itself an item shape is never a batch."""
+    shape = tuple(-1 if s != s else int(s) for s in shape)     # NaN: a dask size unknown
+    items = [tuple(int(s) for s in item) for item in item_shapes]
+    if shape in items or len(shape) < 2:
+        return None
+    return shape[1:] if shape[1:] in items else None
 
 
 def register_backend(name, cls, matches):

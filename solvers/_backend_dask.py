@@ -13,6 +13,13 @@ What runs where
   sufficient statistics; one ``dask.compute`` gathers the ``(n_blocks, width)`` table to the
   host, where the subpackage merges it. One pass over the data per call.
 * Row-wise maps (:func:`row_map`) stay lazy: one task per row block.
+* Rows drawn by index (:func:`take_rows`, the minibatches of the stochastic optimizers):
+  only the chunks holding the drawn rows are read, and only those rows reach the host.
+* Stacked batches of independent problems (:meth:`DaskBackend.map_batch`, many right-hand
+  sides): the leading axis is the batch; every chunk of it is one task that solves its items
+  by the NumPy path, with the shared setup (a multigrid hierarchy, a factorization) in the
+  graph once (pickled once per worker). Lazy; per-item results come back as an object
+  dask array computed by the same tasks.
 
 Everything computes with Dask's current scheduler: the threaded one by default, a
 ``dask.distributed`` cluster once a ``Client`` exists. Block functions are given as
@@ -30,7 +37,7 @@ from ._array_api import from_numpy, to_numpy
 from ._backend import GenericBackend, backend_for, register_backend
 
 __all__ = ["DaskBackend", "is_dask_namespace", "chunkwise", "row_map", "row_reduce",
-           "row_chunks", "as_dask"]
+           "row_chunks", "as_dask", "take_rows", "map_batch", "batch_chunks"]
 
 
 def is_dask_namespace(xp):
@@ -59,6 +66,10 @@ class DaskBackend(GenericBackend):
     def eig(self, a):
         w, v = np.linalg.eig(np.asarray(a))
         return from_numpy(w, self.xp), from_numpy(v, self.xp)
+
+    def map_batch(self, fn, shared, batch, *aligned, item_shape, dtype, info=False, **kwargs):
+        return map_batch(fn, shared, batch, *aligned, item_shape=item_shape, dtype=dtype,
+                         info=info, **kwargs)
 
 
 register_backend("dask", DaskBackend, is_dask_namespace)
@@ -174,3 +185,83 @@ def row_map(fn, x, *vectors, ncols=None, dtype=np.float64, **kwargs):
                              meta=np.empty((0,), dtype=dtype))
     return da.map_blocks(block, x, *args, dtype=dtype, chunks=(rows, (ncols,)),
                          meta=np.empty((0, 0), dtype=dtype))
+
+
+# --------------------------------------------------------------------------- rows by index
+
+
+def take_rows(xp, data, idx):
+    """``data[idx]`` along axis 0 as a NumPy array, for host integer indices ``idx``.
+
+    The indices are sorted and made unique first, so Dask reads only the chunks that hold
+    drawn rows (each once) and only those rows reach the host; the result is put back in the
+    order of ``idx`` (repeated indices repeat the row). One ``compute`` per call.
+    """
+    idx = np.asarray(idx, dtype=np.intp)
+    uniq, inverse = np.unique(idx, return_inverse=True)
+    rows = np.asarray(data[uniq].compute())
+    return rows[inverse.reshape(-1)]
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def batch_chunks(a):
+    """``a`` (dask; NumPy wrapped) with only its leading axis chunked."""
+    a = as_dask(a)
+    if a.ndim > 1 and any(len(c) > 1 for c in a.chunks[1:]):
+        a = a.rechunk({axis: -1 for axis in range(1, a.ndim)})
+    return a
+
+
+def _batch_block(fn, shared, block, *aligned, info, kwargs):
+    out, infos = _resolve(fn)(shared, np.asarray(block), *[np.asarray(a) for a in aligned],
+                              info=info, **kwargs)
+    table = None
+    if info:                      # the per-item results as a 1-D object array
+        table = np.empty(len(infos), dtype=object)
+        for i, item in enumerate(infos):
+            table[i] = item
+    return np.asarray(out), table
+
+
+def map_batch(fn, shared, batch, *aligned, item_shape, dtype, info=False, **kwargs):
+    """Lazy batch solve (see :meth:`solvers._backend.Backend.map_batch`) on a dask ``batch``.
+
+    Only the leading axis stays chunked (one task per chunk: a group of items); ``aligned``
+    arrays (dask or NumPy, same leading length) are chunked like it. ``shared`` enters the
+    graph once, as one key that every task depends on, so a worker process unpickles it once.
+    Returns the dask array of solutions, ``(n,) + item_shape``, and with ``info`` an object
+    dask array ``(n,)`` of the per-item results: ``dask.compute(x, infos)`` runs every
+    chunk's solve once for both (computing them separately solves twice).
+    """
+    import uuid
+
+    import dask
+    import dask.array as da
+
+    batch = batch_chunks(batch)
+    rows = batch.chunks[0]
+    if any(r != r for r in rows):
+        raise ValueError("the batch has unknown chunk sizes along its leading axis; call "
+                         "`.compute_chunk_sizes()` on it first")
+    aligned = [batch_chunks(a).rechunk({0: rows}) for a in aligned]
+    handle = dask.delayed(shared, name=f"batch-shared-{uuid.uuid4().hex}", traverse=False)
+    blocks = batch.to_delayed().reshape(-1)
+    others = [a.to_delayed().reshape(-1) for a in aligned]
+    call = dask.delayed(_batch_block, nout=2, pure=False)
+    parts = [call(fn, handle, block, *[o[i] for o in others], info=bool(info), kwargs=kwargs)
+             for i, block in enumerate(blocks)]
+    dtype = np.dtype(dtype)
+    item_shape = tuple(int(s) for s in item_shape)
+    meta = np.empty((0,) * (1 + len(item_shape)), dtype=dtype)
+    out = da.concatenate([da.from_delayed(part[0], shape=(m,) + item_shape, dtype=dtype,
+                                          meta=meta) for part, m in zip(parts, rows)], axis=0)
+    if not info:
+        return out
+    # a dask array too, so that dask.compute(out, infos) optimizes both in one graph and
+    # every chunk's solve runs once for the two
+    infos = da.concatenate([da.from_delayed(part[1], shape=(m,), dtype=object,
+                                            meta=np.empty((0,), dtype=object))
+                            for part, m in zip(parts, rows)], axis=0)
+    return out, infos

@@ -158,3 +158,39 @@ def test_local_cluster_two_processes(cluster_client):
     np.testing.assert_allclose(res.kappas, ref.kappas, rtol=1e-10)
     dist = vonmises_fisher(mu0, kappa0)
     np.testing.assert_array_equal(dist.logpdf(Xd).compute(), dist.logpdf(X))
+
+
+def test_local_cluster_batches_and_minibatches(cluster_client):
+    """Issue 16 items 3 and 4 on 2 worker processes: the multigrid hierarchy, the
+    fast-diagonalization solver and the PDE discretization enter the graph once and pickle
+    to the workers; mini-batch rows are read on the workers (tests/test_dask_batches.py has
+    the threaded cases)."""
+    from solvers.linalg import solve_kronecker_sum
+    from solvers.multigrid import GeometricMultigrid, poisson
+    from solvers.optimize import ExponentialFamily, GaussianNoise, fit_unnormalized
+    from solvers.pde import PDEProblem, solve_pde
+
+    rng = np.random.default_rng(0)
+    ml = GeometricMultigrid(poisson((15, 15)))
+    B = rng.standard_normal((4, 15, 15))
+    X, infos = dask.compute(*ml.solve(da.from_array(B, chunks=(2, 15, 15)), rtol=1e-10,
+                                      return_info=True))
+    for i in range(4):
+        np.testing.assert_allclose(X[i], ml.solve(B[i], rtol=1e-10), rtol=1e-13, atol=0)
+        assert infos[i].converged
+    T = 2 * np.eye(6) - np.eye(6, k=1) - np.eye(6, k=-1)
+    S = rng.standard_normal((5, 5)) + 4 * np.eye(5)
+    F = rng.standard_normal((4, 6, 5))
+    Xk = solve_kronecker_sum([T, S], da.from_array(F, chunks=(2, 6, 5))).compute()
+    np.testing.assert_allclose(Xk, solve_kronecker_sum([T, S], F), rtol=1e-13, atol=1e-15)
+    sol = solve_pde(PDEProblem([(0, 1), (0, 1)], {(2, 0): 1.0, (0, 2): 1.0}, 1.0, 0.0),
+                    (12, 12), nodes="chebyshev")
+    sources = rng.standard_normal((3, 12, 12))
+    U = sol.solve_sources(da.from_array(sources, chunks=(2, 12, 12))).compute()
+    np.testing.assert_allclose(U, sol.solve_sources(sources), rtol=1e-13, atol=1e-15)
+    x = rng.normal(1.0, 1.0, size=(4000, 1))
+    opts = dict(noise=GaussianNoise(np.zeros(1)), batch_size=16, maxiter=10, rng=0)
+    model = ExponentialFamily.gaussian_location(dim=1)
+    res = fit_unnormalized(model, None, np.zeros(1), da.from_array(x, chunks=(500, 1)), **opts)
+    np.testing.assert_array_equal(res.theta, fit_unnormalized(model, None, np.zeros(1), x,
+                                                              **opts).theta)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .._array_api import (
@@ -9,8 +11,10 @@ from .._array_api import (
     array_namespace,
     as_float_array,
     from_numpy,
+    same_namespace,
     to_numpy,
 )
+from .._backend import backend_for, batch_item_shape
 from ._kronecker import _as_grid, _mode_products, _validate_factors
 
 __all__ = ["KroneckerSumSolver", "solve_kronecker_sum"]
@@ -46,7 +50,8 @@ class KroneckerSumSolver(PicklesNamespace):
     Parameters
     ----------
     factors : sequence of square 2-D arrays
-        ``A_1, ..., A_d`` of sizes ``n_1, ..., n_d``.
+        ``A_1, ..., A_d`` of sizes ``n_1, ..., n_d`` (dask factors are taken to the host:
+        the solver then holds NumPy arrays).
     shift : float, optional
         Scalar added to the diagonal (default 0).
     max_condition : float, optional
@@ -87,6 +92,11 @@ class KroneckerSumSolver(PicklesNamespace):
     """
 
     def __init__(self, factors, shift=0.0, *, max_condition=1e8):
+        if isinstance(factors, (list, tuple)) and any(
+                hasattr(A, "shape") and backend_for(array_namespace(A)).host_parameters
+                for A in factors):
+            # dask factors: small, decomposed on the host (NumPy), like the other parameters
+            factors = [to_numpy(A) if hasattr(A, "shape") else A for A in factors]
         xp, factors = _validate_factors(factors, square=True)
         self._xp = xp
         shift_arr = np.asarray(shift)
@@ -180,7 +190,25 @@ class KroneckerSumSolver(PicklesNamespace):
         return c
 
     def solve(self, rhs):
-        """Solve the Kronecker-sum system for ``rhs`` (grid-shaped or flat); same shape back."""
+        """Solve the Kronecker-sum system for ``rhs``; same shape back.
+
+        ``rhs`` is grid-shaped or flat, or a stacked batch of those (one leading axis more,
+        ``(k,) + grid_shape`` or ``(k, N)``; a shape that is itself a right-hand side's is
+        never a batch) whose items are solved independently. A dask array ``rhs`` (a batch,
+        or one right-hand side) with NumPy factors is solved lazily, one task per chunk of
+        the leading axis, each item by the NumPy path with this solver's eigenbases (pickled
+        once per worker process); only the leading axis stays chunked.
+        """
+        item_shape = batch_item_shape(getattr(rhs, "shape", np.shape(rhs)),
+                                      (self.grid_shape, (math.prod(self.grid_shape),)))
+        if item_shape is not None:
+            return self._solve_batch(rhs, item_shape)
+        if hasattr(rhs, "shape"):
+            rxp = array_namespace(rhs)
+            if backend_for(rxp).host_parameters and not same_namespace(rxp, self._xp):
+                # one dask right-hand side next to NumPy factors: a batch of one
+                _as_grid(rhs, self.grid_shape, name="rhs")      # its shape, checked now
+                return self._solve_batch(rhs[None, ...], tuple(rhs.shape))[0, ...]
         xp = array_namespace(*self.factors, rhs)
         rhs = as_float_array(rhs, xp, name="rhs", allow_complex=True, finite=True)
         F, flat = _as_grid(rhs, self.grid_shape, name="rhs")
@@ -201,6 +229,29 @@ class KroneckerSumSolver(PicklesNamespace):
             X = xp.reshape(X, (-1,))
         return X
 
+    def _solve_batch(self, rhs, item_shape):
+        if not hasattr(rhs, "shape"):
+            rhs = np.asarray(rhs)
+        if rhs.shape[0] < 1:
+            raise ValueError(f"`rhs` is an empty batch (shape {tuple(rhs.shape)})")
+        backend = backend_for(array_namespace(rhs))
+        dtype = None
+        if backend.host_parameters:
+            if not same_namespace(self._xp, array_namespace(np.empty(0))):
+                raise TypeError("a dask `rhs` is solved chunk by chunk with NumPy: the "
+                                "factors must be NumPy arrays (they are small; convert them "
+                                f"first), got factors of {self._xp.__name__}")
+            dtype = self._solution_dtype(np.dtype(rhs.dtype))
+        return backend.map_batch(_solve_items, self, rhs, item_shape=item_shape, dtype=dtype)
+
+    def _solution_dtype(self, rhs_dtype):
+        """NumPy dtype of ``solve``'s result for a right-hand side of ``rhs_dtype``."""
+        f = rhs_dtype if rhs_dtype.kind in "fc" else np.dtype(np.float64)
+        dt = np.result_type(np.dtype(self._dtype), f)
+        if self._real_input and f.kind != "c" and dt.kind == "c":
+            dt = np.empty(0, dtype=dt).real.dtype
+        return dt
+
     def matvec(self, x):
         """Apply the Kronecker-sum operator itself to ``x`` (grid-shaped or flat)."""
         xp = array_namespace(*self.factors, x)
@@ -211,6 +262,12 @@ class KroneckerSumSolver(PicklesNamespace):
         if flat:
             Y = xp.reshape(Y, (-1,))
         return Y
+
+
+def _solve_items(solver, rhs, *, info):
+    """The items of the batch ``rhs`` solved one by one (the ``map_batch`` block function)."""
+    xp = array_namespace(rhs)
+    return xp.stack([solver.solve(rhs[i, ...]) for i in range(rhs.shape[0])], axis=0), None
 
 
 def solve_kronecker_sum(factors, rhs, shift=0.0):
@@ -224,14 +281,19 @@ def solve_kronecker_sum(factors, rhs, shift=0.0):
     factors : sequence of square 2-D arrays
         ``A_j`` of size ``n_j × n_j``, symmetric or diagonalizable non-symmetric.
     rhs : array
-        ``F``, grid-shaped ``(n_1, ..., n_d)`` or flat ``(Π n_j,)``.
+        ``F``, grid-shaped ``(n_1, ..., n_d)`` or flat ``(Π n_j,)``; or a stacked batch of
+        right-hand sides, ``(k, n_1, ..., n_d)`` or ``(k, Π n_j)``, solved independently
+        with one diagonalization. A dask array is solved lazily: one task per chunk of the
+        leading (batch) axis, each item by the NumPy path; the factors are taken to the host
+        (they are small) and the solver is pickled once per worker process.
     shift : float, optional
         Scalar shift (default 0).
 
     Returns
     -------
     X : array
-        Same shape, library and device as ``rhs``; real for real input.
+        Same shape, library and device as ``rhs``; real for real input. A lazy dask array
+        for a dask ``rhs``, every item equal to the NumPy solve of that item.
 
     Raises
     ------
@@ -256,6 +318,14 @@ def solve_kronecker_sum(factors, rhs, shift=0.0):
     >>> F = rng.standard_normal((4, 3))
     >>> X = solve_kronecker_sum([A, B], F)
     >>> np.allclose(X, solve_sylvester(A, B.T, F))
+    True
+
+    A batch of right-hand sides as a dask array, two per task:
+
+    >>> import dask.array as da
+    >>> Fs = da.from_array(rng.standard_normal((6, 4, 3)), chunks=(2, 4, 3))
+    >>> Xs = solve_kronecker_sum([A, B], Fs)
+    >>> np.allclose(Xs.compute()[5], solve_sylvester(A, B.T, Fs[5].compute()))
     True
     """
     return KroneckerSumSolver(factors, shift).solve(rhs)

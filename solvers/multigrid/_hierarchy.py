@@ -8,10 +8,11 @@ import numbers
 import numpy as np
 
 from .._array_api import from_numpy, namespace_from_name, namespace_name
-from .._backend import backend_for
+from .._backend import backend_for, batch_item_shape
 from .._result import CALLBACK, CONVERGED, MAXITER, NONFINITE, call_callback, make_result
 from ._grid import from_padded, to_padded
 from ._interpolation import operator_interpolation_weights
+from ._batch import solve_batch
 from ._line_smoothers import LineGaussSeidel
 from ._semicoarsening import (STRONG_COUPLING, coarsened_mask, coupling_strength,
                               plan_coarsening, semi_galerkin_operator)
@@ -343,9 +344,14 @@ class GeometricMultigrid:
         Parameters
         ----------
         b : array
-            Right-hand side, flat ``(N,)`` or grid-shaped; finite.
+            Right-hand side, flat ``(N,)`` or grid-shaped; finite. Or a stacked batch of
+            right-hand sides, ``(k, N)`` or ``(k,) + grid_shape`` (a shape that is itself a
+            right-hand side's is never taken as a batch): the items are solved
+            independently with the same options. A dask array batch is solved lazily, one
+            task per chunk of the leading axis (only that axis stays chunked), each item
+            by the NumPy path with this hierarchy (pickled once per worker process).
         x0 : array, optional
-            Initial guess (default zero), shaped like ``b``.
+            Initial guess (default zero), shaped like ``b`` (a batch for a batch).
         rtol, atol : float
             Stop when ``||b - A x|| <= max(rtol * ||b||, atol)`` (2-norms).
         maxiter : int
@@ -372,9 +378,14 @@ class GeometricMultigrid:
         Returns
         -------
         x : array
-            The approximate solution, same library, device and shape as ``b``.
+            The approximate solution, same library, device and shape as ``b``; for a dask
+            batch a lazy dask array, every item equal to the NumPy solve of that item.
         info : OptimizeResult
-            Only with ``return_info=True``.
+            Only with ``return_info=True``. For a batch, a list with one ``OptimizeResult``
+            per item (the fields above without ``x``); for a dask batch a lazy object
+            dask array of them, computed by the same tasks as ``x`` when both are computed
+            together (``dask.compute(x, info)``). ``callback`` is not supported with a
+            batch.
 
         Examples
         --------
@@ -386,6 +397,16 @@ class GeometricMultigrid:
         >>> x, info = ml.solve(b, rtol=1e-8, accel="cg", return_info=True)
         >>> info.converged, bool(np.linalg.norm(b - A @ x) <= 1e-8 * np.linalg.norm(b))
         (True, True)
+
+        Many right-hand sides as a dask array (one task per chunk of 4):
+
+        >>> import dask, dask.array as da
+        >>> B = da.from_array(np.random.default_rng(0).standard_normal((8, A.shape[0])),
+        ...                   chunks=(4, -1))
+        >>> X, infos = ml.solve(B, rtol=1e-8, accel="cg", return_info=True)
+        >>> X, infos = dask.compute(X, infos)
+        >>> X.shape, all(res.converged for res in infos)
+        ((8, 29791), True)
         """
         self._check_cycle(cycle, accel)
         for name, value in (("rtol", rtol), ("atol", atol)):
@@ -395,8 +416,14 @@ class GeometricMultigrid:
             raise ValueError(f"`maxiter` must be a non-negative integer, got {maxiter!r}")
         if callback is not None and not callable(callback):
             raise TypeError("`callback` must be callable or None")
-        xp, b, x0, shape, ctx = self._prepare(b, x0)
         A = self.levels[0].A
+        item_shape = batch_item_shape(getattr(b, "shape", np.shape(b)),
+                                      ((A.shape[0],), A.grid_shape))
+        if item_shape is not None:
+            options = dict(rtol=rtol, atol=atol, maxiter=maxiter, cycle=cycle, accel=accel)
+            return solve_batch(self, b, x0, item_shape, options, callback=callback,
+                               return_info=return_info)
+        xp, b, x0, shape, ctx = self._prepare(b, x0)
         layout, be, bs = A._layout, ctx.backend, ctx.bound[0]
         bnorm = float(xp.linalg.vector_norm(b))
         tol = max(rtol * bnorm, atol)

@@ -11,14 +11,18 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._array_api import array_namespace, as_float_array
 from .._backend import backend_for
 from .._result import NONFINITE, make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
+    DataRows,
     RandomSource,
     as_schedule,
     check_positive_int,
+    host_parameters,
     iterate,
     scatter_rows,
 )
@@ -28,9 +32,30 @@ __all__ = ["minimize_compositional"]
 _METHODS = ("scgd", "scma", "scst", "nasa", "sox")
 
 
-def _validate(inner, outer_grad, x0, sampler, method, lr, gamma, beta, batch_size, maxiter,
-              lr_schedule, init_batch, n_groups, group_batch, gtol, outer):
-    for name, fn in (("inner", inner), ("outer_grad", outer_grad), ("sampler", sampler)):
+def _validate_source(x0, sampler, data):
+    """``(xp, x0, sampler or DataRows)``: the batches come from ``sampler`` or are rows of
+    ``data`` drawn by index (dask ``data``: NumPy parameters and batches)."""
+    if (sampler is None) == (data is None):
+        raise TypeError("give exactly one of `sampler` (a callable drawing samples) and "
+                        "`data` (a data set whose rows are drawn), got "
+                        + ("both" if sampler is not None else "neither"))
+    if sampler is not None:
+        if not callable(sampler):
+            raise TypeError(f"`sampler` must be callable, got {type(sampler).__name__}")
+        return array_namespace(x0), x0, sampler
+    if not hasattr(data, "shape"):
+        data = np.asarray(data)
+    dxp = array_namespace(data)
+    if backend_for(dxp).host_parameters:
+        xp, x0 = host_parameters(x0, data, "x0")
+    else:
+        xp = array_namespace(x0, data)
+    return xp, x0, DataRows(data, "data")
+
+
+def _validate(inner, outer_grad, x0, sampler, data, method, lr, gamma, beta, batch_size,
+              maxiter, lr_schedule, init_batch, n_groups, group_batch, gtol, outer):
+    for name, fn in (("inner", inner), ("outer_grad", outer_grad)):
         if not callable(fn):
             raise TypeError(f"`{name}` must be callable, got {type(fn).__name__}")
     if outer is not None and not callable(outer):
@@ -38,7 +63,7 @@ def _validate(inner, outer_grad, x0, sampler, method, lr, gamma, beta, batch_siz
     if not isinstance(method, str) or method.lower() not in _METHODS:
         raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}")
     method = method.lower()
-    xp = array_namespace(x0)
+    xp, x0, sampler = _validate_source(x0, sampler, data)
     x0 = as_float_array(x0, xp, name="x0", finite=True)
     if x0.ndim != 1:
         raise ValueError(f"`x0` must be 1-D, got shape {tuple(x0.shape)}")
@@ -60,14 +85,14 @@ def _validate(inner, outer_grad, x0, sampler, method, lr, gamma, beta, batch_siz
         gtol = float(gtol)
         if not gtol > 0:
             raise ValueError(f"`gtol` must be positive or None, got {gtol!r}")
-    return (xp, x0, method, lr_fn, gamma_fn, beta_fn, batch_size, maxiter, init_batch,
+    return (xp, x0, sampler, method, lr_fn, gamma_fn, beta_fn, batch_size, maxiter, init_batch,
             n_groups, group_batch, gtol)
 
 
-def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=1e-2,
-                           gamma=0.9, beta=0.1, batch_size=64, maxiter=10_000, lr_schedule=None,
-                           init_batch=None, n_groups=None, group_batch=None, outer=None,
-                           gtol=None, rng=None, callback=None, progress=False,
+def minimize_compositional(inner, outer_grad, x0, *, sampler=None, data=None, method="scma",
+                           lr=1e-2, gamma=0.9, beta=0.1, batch_size=64, maxiter=10_000,
+                           lr_schedule=None, init_batch=None, n_groups=None, group_batch=None,
+                           outer=None, gtol=None, rng=None, callback=None, progress=False,
                            return_history=False):
     r"""Minimize a stochastic compositional function :math:`F(x) = f(\mathbb{E}_\xi[g(x;\xi)])`.
 
@@ -86,9 +111,17 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
         ``outer_grad(U, groups) -> (len(groups), m)``, one row per group.
     x0 : array_like, shape (d,)
         Starting point; its array library is the one of the result.
-    sampler : callable
+    sampler : callable, optional
         ``sampler(n, rng) -> batch`` draws ``n`` samples of :math:`\xi` (``rng`` is a NumPy
         ``Generator``, or CuPy's for CuPy input); ``batch`` is passed to ``inner`` unchanged.
+        Give ``sampler`` or ``data``.
+    data : array, shape (N, ...), optional
+        A finite data set instead of ``sampler``: :math:`\xi` is uniform over its rows, and
+        a batch of ``n`` samples is ``data[idx]`` with ``idx`` drawn with replacement from
+        ``rng`` (the same batches as ``sampler=lambda n, g: data[g.integers(0, N, n)]``). A
+        dask array is never materialized: each batch reads only the chunks holding its rows
+        and reaches ``inner`` as a NumPy array, so ``x0`` must be NumPy (or dask, computed)
+        and the result is NumPy, with the iterates of the same run on the data in memory.
     method : {"scma", "scgd", "scst", "nasa", "sox"}
         - ``"scgd"``: :math:`u_t = (1-\gamma)u_{t-1} + \gamma g_t`, :math:`x_{t+1} = x_t -
           \eta J_t^\top \nabla f(u_t)`.
@@ -150,7 +183,8 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     Raises
     ------
     TypeError, ValueError
-        For non-callable oracles or invalid parameters.
+        For non-callable oracles, neither or both of `sampler` and `data`, or invalid
+        parameters.
 
     Notes
     -----
@@ -182,11 +216,23 @@ def minimize_compositional(inner, outer_grad, x0, *, sampler, method="scma", lr=
     ...                              lr=0.1, gamma=0.5, beta=0.5, maxiter=2000, rng=0)
     >>> bool(np.linalg.norm(res.x + a / 2) < 0.05)
     True
+
+    With a finite sample of :math:`\xi` as a dask array, batches are rows drawn by index
+    (only their chunks are read); the iterates equal those of the same run on NumPy data:
+
+    >>> import dask.array as da
+    >>> xi = np.random.default_rng(1).standard_normal((20_000, 2))
+    >>> opts = dict(method="scma", lr=0.1, gamma=0.5, beta=0.5, maxiter=100, rng=0)
+    >>> res_np = minimize_compositional(inner, outer_grad, np.zeros(2), data=xi, **opts)
+    >>> res_da = minimize_compositional(inner, outer_grad, np.zeros(2),
+    ...                                 data=da.from_array(xi, chunks=(5_000, 2)), **opts)
+    >>> bool(np.array_equal(res_da.x, res_np.x))
+    True
     """
-    (xp, x, method, lr_fn, gamma_fn, beta_fn, batch_size, maxiter, init_batch, n_groups,
-     group_batch, gtol) = _validate(inner, outer_grad, x0, sampler, method, lr, gamma, beta,
-                                    batch_size, maxiter, lr_schedule, init_batch, n_groups,
-                                    group_batch, gtol, outer)
+    (xp, x, sampler, method, lr_fn, gamma_fn, beta_fn, batch_size, maxiter, init_batch,
+     n_groups, group_batch, gtol) = _validate(inner, outer_grad, x0, sampler, data, method, lr,
+                                              gamma, beta, batch_size, maxiter, lr_schedule,
+                                              init_batch, n_groups, group_batch, gtol, outer)
     source = RandomSource(rng, xp)
     state = _State(xp, x, source, inner, outer_grad, sampler, group_batch, n_groups)
     step = _STEPS[method]
@@ -229,6 +275,8 @@ class _State:
 
     def draw(self, n):
         self.n_samples += n
+        if isinstance(self.sampler, DataRows):
+            return self.sampler.draw(self.source, n)
         return self.sampler(n, self.source.generator)
 
     def evaluate(self, x, batch):

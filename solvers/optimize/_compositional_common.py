@@ -11,13 +11,15 @@ import numbers
 
 import numpy as np
 
-from .._array_api import from_numpy
+from .._array_api import array_namespace, from_numpy, same_namespace, to_numpy
 from .._backend import backend_for
 from .._progress import progress_bar
 from .._result import CALLBACK, CONVERGED, FINISHED, MAXITER, NONFINITE, call_callback
 
 __all__ = [
     "RandomSource",
+    "DataRows",
+    "host_parameters",
     "as_schedule",
     "check_positive_int",
     "logsumexp",
@@ -78,6 +80,68 @@ class RandomSource:
 
     def standard_normal(self, shape, dtype=None):
         return standard_normal(self.generator, shape, self.xp, dtype)
+
+
+def take_rows_numpy(xp, data, idx):
+    """``data[idx]`` along axis 0 for host integer indices (the ``numpy=`` kernel)."""
+    return data[idx]
+
+
+def take_rows_generic(xp, data, idx):
+    """``data[idx]`` along axis 0, the indices moved to ``xp`` (the generic kernel)."""
+    return xp.take(data, from_numpy(idx, xp), axis=0)
+
+
+class DataRows:
+    """A finite data set (rows along axis 0) from which mini-batches are drawn by index.
+
+    In memory a batch is ``data[idx]`` in the data's library. A dask array (a backend with
+    ``host_parameters``) is never materialized: the ``optimize.take_rows`` kernel reads only
+    the chunks that hold the drawn rows and returns those rows as a NumPy array; with
+    ``finite`` they are checked here (the data are not scanned up front).
+    """
+
+    def __init__(self, data, name="data", *, finite=False):
+        self.xp = array_namespace(data)
+        backend = backend_for(self.xp)
+        self.lazy = backend.host_parameters
+        n = data.shape[0] if data.ndim else 0
+        if n != n:
+            raise ValueError(f"`{name}` has unknown chunk sizes along its first axis; call "
+                             f"`{name}.compute_chunk_sizes()` first")
+        if data.ndim < 1 or n < 1:
+            raise ValueError(f"`{name}` must have at least one row (shape (n, ...) with n >= 1), "
+                             f"got shape {tuple(data.shape)}")
+        self.data, self.n, self.name, self.finite = data, int(n), name, finite
+        self._take = backend.kernel("optimize.take_rows")
+
+    def take(self, idx):
+        """Rows ``idx`` (host integers) of the data."""
+        rows = self._take(self.xp, self.data, idx)
+        if self.lazy and self.finite:
+            ok = np.isfinite(rows).reshape(rows.shape[0], -1).all(axis=1)
+            if not ok.all():
+                bad = np.unique(np.asarray(idx)[~ok])
+                raise ValueError(f"`{self.name}` must contain only finite values: the drawn "
+                                 f"rows {bad[:10].tolist()} are not")
+        return rows
+
+    def draw(self, source, size):
+        """``size`` rows drawn uniformly with replacement, indices from ``source.host``."""
+        return self.take(source.host.integers(0, self.n, size=size))
+
+
+def host_parameters(params, data, name):
+    """The namespace of the parameters ``params`` next to lazy (dask) ``data``, with
+    ``params`` as NumPy: the mini-batches reach the optimizer as NumPy arrays, so the
+    parameters and the results are NumPy (dask parameters are small and computed)."""
+    if hasattr(params, "shape") and backend_for(array_namespace(params)).host_parameters:
+        params = to_numpy(params)
+    xp = array_namespace(params)
+    if not same_namespace(xp, array_namespace(np.empty(0))):
+        raise TypeError(f"with dask `data` the mini-batches are NumPy arrays, so `{name}` must "
+                        f"be NumPy too, got {xp.__name__}")
+    return xp, params
 
 
 def standard_normal(generator, shape, xp, dtype=None):

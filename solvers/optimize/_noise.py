@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .._array_api import PicklesNamespace, array_namespace, as_float_array
 from .._backend import backend_for
 from ._compositional_common import logsumexp, standard_normal
@@ -132,7 +134,9 @@ class FittedGaussianNoise(GaussianNoise):
     Parameters
     ----------
     data : array_like, shape (n, d) or (n,)
-        Data; a 1-D array is one-dimensional data.
+        Data; a 1-D array is one-dimensional data. A dask array takes one pass over its
+        row blocks (per-block means and scatter, merged on the host); the mean and
+        covariance are then NumPy.
     inflate : float
         Factor on the covariance (``> 1`` gives heavier coverage of the tails, which keeps the
         importance weights :math:`\tilde p / q` bounded when the model is wider than the data).
@@ -151,20 +155,55 @@ class FittedGaussianNoise(GaussianNoise):
 
     def __init__(self, data, inflate=1.0, ridge=1e-6):
         xp = array_namespace(data)
-        data = as_float_array(data, xp, name="data", allow_float32=False, finite=True)
+        lazy = backend_for(xp).host_parameters   # dask: one chunked pass, NumPy moments
+        data = as_float_array(data, xp, name="data", allow_float32=False, finite=not lazy)
         if data.ndim == 1:
             data = data[:, None]
-        if data.ndim != 2 or data.shape[0] < 2:
+        if data.ndim != 2 or not data.shape[0] >= 2:
             raise ValueError(f"`data` must have shape (n, d) with n >= 2, got {tuple(data.shape)}")
         if not (inflate > 0 and ridge >= 0):
             raise ValueError(f"`inflate` must be > 0 and `ridge` >= 0, got {inflate!r}, {ridge!r}")
         n, d = data.shape
-        mean = xp.mean(data, axis=0)
-        r = data - mean[None, :]
-        cov = (r.T @ r) / (n - 1)
+        if lazy:
+            xp, mean, cov = _host_moments(data)
+        else:
+            mean = xp.mean(data, axis=0)
+            r = data - mean[None, :]
+            cov = (r.T @ r) / (n - 1)
         scale = float(xp.sum(_diagonal(xp, cov))) / d
         cov = inflate * cov + (ridge * max(scale, 1e-300)) * xp.eye(d, dtype=cov.dtype)
         super().__init__(mean, cov)
+
+
+def _moments_block(xb, *, offset):
+    """Row count, non-finite count, mean and centred scatter of one row block."""
+    d = xb.shape[1]
+    out = np.zeros(2 + d + d * d)
+    out[0] = xb.shape[0]
+    out[1] = np.count_nonzero(~np.isfinite(xb))
+    if xb.shape[0] and not out[1]:
+        mean = xb.mean(axis=0)
+        r = xb - mean
+        out[2:2 + d] = mean
+        out[2 + d:] = (r.T @ r).ravel()
+    return out
+
+
+def _host_moments(data):
+    """``(numpy namespace, mean, cov)`` of a dask ``(n, d)`` array in one pass: per row
+    block its mean and centred scatter, merged on the host (Chan et al.'s pairwise update,
+    no cancellation)."""
+    from .._backend_dask import row_reduce
+
+    n, d = data.shape
+    table = row_reduce(_moments_block, data, width=2 + d + d * d)
+    if table[:, 1].sum():
+        raise ValueError("`data` must contain only finite values (found NaN or inf)")
+    counts, means = table[:, 0], table[:, 2:2 + d]
+    mean = counts @ means / n
+    dev = means - mean
+    scatter = table[:, 2 + d:].sum(axis=0).reshape(d, d) + (counts[:, None] * dev).T @ dev
+    return array_namespace(mean), mean, scatter / (n - 1)
 
 
 def _solve_lower(xp, L, B):

@@ -27,8 +27,8 @@ from .._result import CONVERGED, MAXITER
 from ..linalg import KroneckerSumSolver, gmres
 from ._nonlinear import damped_newton
 
-__all__ = ["InteriorSolver", "solve_system", "pad", "set_interior", "DENSE_MAX",
-           "REFINEMENT_STEPS"]
+__all__ = ["InteriorSolver", "solve_system", "relative_residual", "pad", "set_interior",
+           "DENSE_MAX", "REFINEMENT_STEPS"]
 
 #: Largest number of unknowns solved by a dense LU factorization in two or more dimensions.
 DENSE_MAX = 4000
@@ -193,3 +193,16 @@ def solve_system(system, problem, F, H, *, rtol, maxiter, callback, solver=None)
         status, nit = newton["status"], newton["newton_iterations"]
     info["matvecs"] = solver.matvecs
     return set_interior(xp, H, V), info, status, nit
+
+
+def relative_residual(system, problem, U, F):
+    """``||L U + g(U) - f||_I / ||f||_I`` at the interior nodes (``||L U + g(U)||`` when
+    ``f = 0``): how well the discrete equations are solved."""
+    xp = system.xp
+    I = system.interior
+    R = system.apply(U)[I] - F[I]
+    if problem.nonlinearity is not None:
+        R = R + problem.nonlinearity(U[I])[0]
+    denom = float(xp.sqrt(xp.sum(F[I] ** 2)))
+    rnorm = float(xp.sqrt(xp.sum(R ** 2)))
+    return rnorm / denom if denom > 0 else rnorm

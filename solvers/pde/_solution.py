@@ -8,6 +8,7 @@ from .._result import OptimizeResult, make_result
 from ._collocation import apply_along_axis
 from ._grid import KroneckerGrid
 from ._problem import PDEProblem
+from ._sources import solve_sources
 
 __all__ = ["PDESolution", "residual_estimate"]
 
@@ -170,6 +171,60 @@ class PDESolution(OptimizeResult):
             T = xp.reshape(T, (m, int(Kc.shape[1]), -1))
             T = xp.sum(T * Kc[:, :, None], axis=1)
         return xp.reshape(T, (m,))
+
+    def solve_sources(self, sources, *, rtol=1e-10, maxiter=None, return_info=False):
+        """Solve the same PDE for a batch of other source terms on this solution's grid.
+
+        ``solve_pde`` picks the nodes and kernels from the problem's data and factorizes the
+        collocation system; this reuses all of it (same grid, kernels, boundary values and
+        nonlinearity) for the sources ``f_1, ..., f_k`` given by their values at the nodes
+        of :attr:`grid` (only the interior values are used). Each item is solved as
+        ``solve_pde`` solves the problem (fast diagonalization, dense LU or GMRES; Newton
+        for a nonlinear problem).
+
+        Parameters
+        ----------
+        sources : array, shape (k,) + grid.shape
+            Source values at the nodes, stacked along a leading batch axis: an array of the
+            grid's library, or a dask array. A dask array is solved lazily, one task per
+            chunk of the leading axis (only that axis stays chunked), each item by the NumPy
+            path, with this discretization and its factorization pickled once per worker
+            process.
+        rtol : float
+            Relative tolerance of the iterative solvers (GMRES, Newton).
+        maxiter : int, optional
+            GMRES iterations / Newton steps (the defaults of :func:`solve_pde`).
+        return_info : bool
+            Also return one ``OptimizeResult`` per item (``status``, ``success``,
+            ``message``, ``nit``, ``residual_norm``, ``info``: the solver's details).
+
+        Returns
+        -------
+        values : array, shape (k,) + grid.shape
+            Grid values of the solutions (boundary values from the problem); for dask
+            ``sources`` a lazy dask array. Item ``i`` equals the grid values of
+            ``solve_pde`` on the problem with source ``f_i`` with this solution's nodes and
+            kernels.
+        infos : list of OptimizeResult
+            With ``return_info=True``; for dask ``sources`` a lazy object dask array of
+            them, computed by the same tasks as ``values`` when both are computed together
+            (``dask.compute(values, infos)``).
+
+        Examples
+        --------
+        >>> import numpy as np, dask.array as da
+        >>> from solvers.pde import PDEProblem, solve_pde
+        >>> p = PDEProblem([(0, 1), (0, 1)], {(2, 0): 1.0, (0, 2): 1.0}, 1.0, 0.0)
+        >>> sol = solve_pde(p, (20, 20), nodes="chebyshev")
+        >>> x, y = sol.grid.mesh()
+        >>> F = np.stack([np.sin(np.pi * k * x) * np.sin(np.pi * y) for k in (1, 2, 3, 4)])
+        >>> U = sol.solve_sources(da.from_array(F, chunks=(2, 20, 20)))
+        >>> exact = -F[2] / ((3 ** 2 + 1) * np.pi ** 2)
+        >>> U.shape, bool(np.abs(U[2].compute() - exact).max() < 1e-12)
+        ((4, 20, 20), True)
+        """
+        return solve_sources(self, sources, rtol=rtol, maxiter=maxiter,
+                             return_info=return_info)
 
     def relative_l2_error(self, exact=None, n_test=300):
         """Relative L2 error on a uniform ``n_test**d`` grid over the domain.

@@ -15,7 +15,7 @@ from ._chebyshev import chebyshev_resolves
 from ._collocation import CollocationSystem
 from ._grid import KroneckerGrid, _validate_shape
 from ._init import KERNELS, data_wavelengths, fft_init, uniform_init
-from ._interior import solve_system
+from ._interior import relative_residual, solve_system
 from ._learn import learn_kernel
 from ._problem import PDEProblem
 from ._solution import PDESolution, residual_estimate
@@ -153,17 +153,6 @@ def _choose_nodes(nodes, kernel, kernel_params, init, kernels, shape, waves):
     return tuple(out)
 
 
-def _relative_residual(system, problem, U, F):
-    xp = system.xp
-    I = system.interior
-    R = system.apply(U)[I] - F[I]
-    if problem.nonlinearity is not None:
-        R = R + problem.nonlinearity(U[I])[0]
-    denom = float(xp.sqrt(xp.sum(F[I] ** 2)))
-    rnorm = float(xp.sqrt(xp.sum(R ** 2)))
-    return rnorm / denom if denom > 0 else rnorm
-
-
 def solve_collocation(problem, grid, kernels, *, jitter=DEFAULT_JITTER, rtol=1e-10,
                       maxiter=None, callback=None):
     """Collocation solve with given per-axis kernels on a given grid.
@@ -179,7 +168,7 @@ def solve_collocation(problem, grid, kernels, *, jitter=DEFAULT_JITTER, rtol=1e-
     U, info, status, nit = solve_system(system, problem, F, H, rtol=rtol, maxiter=maxiter,
                                          callback=callback)
     t2 = time.perf_counter()
-    rnorm = _relative_residual(system, problem, U, F)
+    rnorm = relative_residual(system, problem, U, F)
     if problem.nonlinearity is None and call_callback(callback, nit=1, residual_norm=rnorm,
                                                       x=U):
         status = 99

@@ -312,7 +312,8 @@ class vonmises_fisher_gen:
         x : array, shape (n, p)
             Data; rows are renormalized (zero or non-finite rows raise ``ValueError``).
         weights : array, shape (n,), optional
-            Non-negative sample weights.
+            Non-negative sample weights, of the array library of ``x`` (NumPy weights
+            also go with a dask ``x``; any other mix raises ``TypeError``).
 
         Returns
         -------

@@ -277,7 +277,8 @@ def fit_vmf_mixture(x, n_components, *, weights=None, init="kmeans++", maxiter=2
     n_components : int
         Number of components ``k``, ``1 <= k <= n``.
     weights : array, shape (n,), optional
-        Non-negative sample weights.
+        Non-negative sample weights, of the array library of ``x`` (NumPy weights
+        also go with a dask ``x``; any other mix raises ``TypeError``).
     init : {"kmeans++", "random"} or array, shape (k, p)
         Greedy spherical k-means++ seeding (distance ``1 - cos``; candidates drawn with
         probability proportional to weight times distance, the best of 16 by the k-means

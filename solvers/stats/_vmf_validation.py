@@ -57,7 +57,8 @@ def as_real_float64(a, xp, name, other):
     if hasattr(a, "shape"):
         axp = array_namespace(a)
         if not same_namespace(axp, xp):
-            raise TypeError(f"`{name}` must come from the same array library as `{other}`")
+            raise TypeError(f"`{name}` must come from the same array library as `{other}` "
+                            f"(got {axp.__name__} for `{name}`, {xp.__name__} for `{other}`)")
     a = xp.asarray(a)
     if not xp.isdtype(a.dtype, ("integral", "real floating")):
         raise TypeError(f"`{name}` must be real, got dtype {a.dtype}")
@@ -66,17 +67,23 @@ def as_real_float64(a, xp, name, other):
 
 def validate_weights(weights, n, xp):
     """Sample weights: ``None`` (unweighted, returned as ``None``) or a finite non-negative
-    ``(n,)`` float64 array of ``xp`` with a positive sum."""
+    ``(n,)`` float64 array of ``xp`` with a positive sum (NumPy weights are accepted next to
+    dask data; weights of another library raise ``TypeError`` naming ``weights``)."""
     if weights is None:
         return None
-    w = as_real_float64(weights, xp, "weights", "x")
+    # NumPy weights next to dask data (a backend with host parameters): checked on the host,
+    # then handed over as an array of the data's library (split like the rows when used)
+    host = (hasattr(weights, "shape") and backend_for(xp).host_parameters
+            and same_namespace(array_namespace(weights), array_namespace(np.empty(0))))
+    wxp = array_namespace(weights) if host else xp
+    w = as_real_float64(weights, wxp, "weights", "x")
     if w.ndim != 1 or w.shape[0] != n:
         raise ValueError(f"`weights` must have shape ({n},), got {tuple(w.shape)}")
-    if not bool(xp.all(xp.isfinite(w))) or bool(xp.any(w < 0)):
+    if not bool(wxp.all(wxp.isfinite(w))) or bool(wxp.any(w < 0)):
         raise ValueError("`weights` must be finite and non-negative")
-    if not float(xp.sum(w)) > 0:
+    if not float(wxp.sum(w)) > 0:
         raise ValueError("`weights` must have a positive sum")
-    return w
+    return backend_for(xp).asarray(w) if host else w
 
 
 def check_row_norms(norms, name="x"):
