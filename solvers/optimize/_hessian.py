@@ -142,6 +142,7 @@ class LazyHessian(HessianApproximation):
 
     name = "lazy"
     REUSE_CG_MAXITER = 25   # CG iterations that still cost less than a new factorization
+    Q_MAX = 0.5             # every="auto": rebuild after a step contracting ||g|| by less
 
     def __init__(self, hess=None, every=10, factorization="auto", dtype=None, reuse=0.75):
         super().__init__()
@@ -208,9 +209,9 @@ class LazyHessian(HessianApproximation):
             return True
         if not self.stale:
             self._q_fresh = q
-            return q > 0.5
+            return q > self.Q_MAX
         self._backoff = 0          # a stale step passed
-        return q > 0.5 or math.log(q) > self.reuse * math.log(self._q_fresh)
+        return q > self.Q_MAX or math.log(q) > self.reuse * math.log(self._q_fresh)
 
     def refresh(self, x, f, g):
         if self.every != "auto" or not self.stale:
