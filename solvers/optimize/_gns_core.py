@@ -136,6 +136,13 @@ class GNSRule:
     halves as in the paper. Every accepted step passes the same test, so the method's guarantees
     are kept; an iteration costs at most one trial more than with doubling, and ``lam`` reaches
     the Newton regime in ``O(log log)`` instead of ``O(log)`` iterations of the condition number.
+
+    Steps with a stale matrix (an approximation whose ``stale`` attribute is true, e.g.
+    ``LazyHessian(every="auto")`` between rebuilds) use ``max(||g||_* / gamma, lam_floor)``:
+    their error, unlike the damping of a fresh matrix, does not shrink with ``lam``, so a
+    rejected stale step raises ``lam_floor`` to twice the ``lam`` its test asked for
+    (``||g+||_*^2 / (8 (f - f+))``) instead of halving ``gamma``, and the floor falls by 4
+    after each accepted one. The acceptance test is the same.
     """
 
     def __init__(self, gamma0, gamma_min, adaptive, increase=2.0, decrease=0.5,
@@ -170,12 +177,12 @@ class GNSRule:
         ``lam``), leaving ``gamma`` as it was."""
         self.lam_floor = max(2.0 * lam, 2.0 * self._lam_needed(decrease, gnorm_new))
 
-    def on_accept_stale(self, lam, gnorm, decrease, gnorm_new, noise):
+    def on_accept_stale(self, lam, gnorm):
         """A step with a stale matrix passed: ``gamma`` grows as usual unless the floor set
         ``lam``, and the floor falls by 4 (a floor set by damping, not by the stale matrix's
         error, must not stay)."""
         if lam <= self.lam(gnorm):
-            self.on_accept()
+            self._grow()
         self.lam_floor /= 4.0
 
     def accept(self, f, f_new, gnorm_new, lam, g_new, step, gnorm, noise):
@@ -195,6 +202,10 @@ class GNSRule:
         return min(2.0 ** (2.0 ** min(max(self._streak - 1, 0), 5)), self.max_growth)
 
     def on_accept(self):
+        self._grow()
+        self.lam_floor = 0.0       # a fresh matrix: stale steps start without a floor
+
+    def _grow(self):
         if not self.adaptive:
             return
         self._streak = 0 if self._rejected else self._streak + 1
@@ -235,7 +246,7 @@ class SuperNewtonRule:
     def on_reject_stale(self, lam, decrease, gnorm_new):
         self.on_reject()
 
-    def on_accept_stale(self, lam, gnorm, decrease, gnorm_new, noise):
+    def on_accept_stale(self, lam, gnorm):
         self.on_accept()
 
     def accept(self, f, f_new, gnorm_new, lam, g_new, step, gnorm, noise):
@@ -329,10 +340,9 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
             noise = f_noise * max(abs(f), abs(f_new))
             if rule.accept(f, f_new, dual_new, lam, g_new, step, lam_norm, noise):
                 if stale:
-                    rule.on_accept_stale(lam, lam_norm, f - f_new, dual_new, noise)
+                    rule.on_accept_stale(lam, lam_norm)
                 else:
                     rule.on_accept()
-                    rule.lam_floor = 0.0
                 accepted = True
                 break
             if stale:
