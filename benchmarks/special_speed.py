@@ -6,7 +6,8 @@ Run on an idle machine:
 n points (default 10^6) log-uniform v in [1e-3, 1e3], x in [1e-3, 1e4] (seed 2024),
 split by region of the branch table. Each row times, interleaved (so load changes hit all
 alike), the public function (region-sorted kernels), the scalar reference ufuncs (the
-kernels before issue 18) and SciPy's log(ive)+x / log(kve)-x; medians of `repeat` runs.
+kernels before issue 18) and SciPy's log(ive)+x / log(kve)-x (ive/ive for iv_ratio); medians
+of `repeat` runs. The last rows repeat the mix with float32 inputs.
 """
 
 import sys
@@ -61,6 +62,16 @@ def main(n=1_000_000, repeat=5):
     t = _medians((iv_ratio, iv_ratio_ufunc, _scipy_ratio), vr, x, repeat)
     print(f"| iv_ratio | mix | {n} | {t[0]*1e3:.1f} | {t[1]*1e3:.1f} | {t[2]*1e3:.1f} | "
           f"{t[2]/t[0]:.2f} | {t[2]/t[1]:.2f} |")
+    # float32 inputs (ours: read as float32, computed in float64; SciPy's float32 loops)
+    x32 = x.astype(np.float32)
+    for name, fo, fr, fp, vv in (("log_iv", log_iv, log_iv_ufunc, _scipy_log_iv, v),
+                                 ("log_kv", log_kv, log_kv_ufunc, _scipy_log_kv, v),
+                                 ("iv_ratio", iv_ratio, iv_ratio_ufunc, _scipy_ratio, vr)):
+        v32 = vv.astype(np.float32)
+        fo(v32[:1000], x32[:1000])
+        t = _medians((fo, fr, fp), v32, x32, repeat)
+        print(f"| {name} | mix, float32 | {n} | {t[0]*1e3:.1f} | {t[1]*1e3:.1f} | "
+              f"{t[2]*1e3:.1f} | {t[2]/t[0]:.2f} | {t[2]/t[1]:.2f} |")
 
 
 if __name__ == "__main__":

@@ -159,3 +159,58 @@ class LogBesselRegions:
 
     def time_scipy(self, function, region, threads):
         _scipy(function, self.v, self.x)
+
+
+class IvRatioThreads:
+    """iv_ratio (and its complement) vs SciPy's ive/ive on the 10^6 points (v + 1/2), 1 or 2
+    threads (halves in a thread pool; the kernels release the GIL); SciPy on one thread."""
+
+    params = [[False, True], [1, 2]]
+    param_names = ["complement", "threads"]
+    timeout = 180
+
+    def setup(self, complement, threads):
+        from concurrent.futures import ThreadPoolExecutor
+
+        v, x = _inputs(1_000_000)
+        self.v, self.x = v + 0.5, x
+        iv_ratio(self.v[:1000], self.x[:1000], complement=complement)
+        self.pool = ThreadPoolExecutor(threads) if threads > 1 else None
+        half = v.size // 2
+        self.parts = [(self.v[:half], x[:half]), (self.v[half:], x[half:])]
+
+    def teardown(self, complement, threads):
+        if self.pool is not None:
+            self.pool.shutdown()
+
+    def time_ours(self, complement, threads):
+        if self.pool is None:
+            iv_ratio(self.v, self.x, complement=complement)
+        else:
+            list(self.pool.map(lambda p: iv_ratio(*p, complement=complement), self.parts))
+
+    def time_scipy(self, complement, threads):
+        with np.errstate(all="ignore"):
+            r = sc.ive(self.v, self.x) / sc.ive(self.v - 1.0, self.x)
+            if complement:
+                r = 1.0 - r
+
+
+class Float32:
+    """float32 inputs (read as they are, computed in float64, rounded once) vs the same
+    points in float64, 10^6 log-uniform points, one thread."""
+
+    params = [["log_iv", "log_kv", "iv_ratio"], ["float32", "float64"]]
+    param_names = ["function", "dtype"]
+    timeout = 120
+
+    def setup(self, function, dtype):
+        v, x = _inputs(1_000_000)
+        if function == "iv_ratio":
+            v = v + 0.5
+        self.v, self.x = v.astype(dtype), x.astype(dtype)
+        self.func = _FUNCS[function]
+        self.func(self.v[:1000], self.x[:1000])
+
+    def time_ours(self, function, dtype):
+        self.func(self.v, self.x)

@@ -42,12 +42,62 @@ DEBYE_ROWS = (
     row[1:] for row in DEBYE_ROWS)
 
 # ---- region-sorted NumPy kernels (``_logbessel_sorted``): the small-argument region is split
-# by x into buckets; each bucket runs the power series of log I with a fixed term count (a
-# loop over points LLVM vectorizes) that covers every (v, x) of the bucket (SERIES_TERMS,
-# from the reference loop's own stopping rule at the bucket's largest x, plus a margin).
-SERIES_X_EDGES = (0.25, 1.0, 3.0, 8.0, 16.0, 30.0)
-SORTED_MIN_SIZE = 256        # below this many points the scalar ufuncs are as fast
-SORTED_CHUNK = 512           # points per block of the vectorized loops (fits L1)
+# by x into octaves (2^(e-1), 2^e] (found from the exponent bits of x, no compares), and by
+# whether n = floor(v + 1/2) >= 2. For log I each octave runs the power series with a fixed
+# term count that covers every (v, x) of the octave (SERIES_TERMS, from the reference loop's
+# own stopping rule at the octave's upper edge, SERIES_X_EDGES, plus a margin): x <= 1/8,
+# then one octave each up to the region's end, x <= 30.
+SERIES_X_EDGES = (0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
+SORTED_CHUNK = 512           # points per chunk of the iterated (Steed, Perron) loops
+SORTED_BLOCK = 16384         # points classified, sorted and evaluated together (fits L2)
+SORTED_TINY_X = 2e-20        # small-argument points below this go to the scalar reference
+# log K in the small region: Temme's series (x <= TEMME_MAX_X) with TEMME_TERMS terms in the
+# octaves up to TEMME_X_EDGES (the reference loop's largest stopping index over mu in
+# [-1/2, 1/2] at the upper edge, plus one; checked in tests/special); Steed's CF2 above, in
+# STEED_BUCKETS half-octaves (2, 3], (3, 4], (4, 6], ... (24, 32] iterated per chunk until
+# every point meets the reference's stopping rule.
+TEMME_X_EDGES = (0.125, 0.25, 0.5, 1.0, TEMME_MAX_X)
+TEMME_TERMS = (7, 8, 9, 11, 14)
+STEED_BUCKETS = 8
+# iv_ratio: Perron's CF runs per chunk until every point has converged, so the points are
+# sorted by the expected number of terms: PERRON_COUNTS[i][j] is the reference loop's largest
+# stopping index over the cell 2^(i + PERRON_EX0) <= x < 2^(i + PERRON_EX0 + 1),
+# 2^(j + PERRON_EV0) <= v < 2^(j + PERRON_EV0 + 1) (5 x 5 samples; regenerated in
+# tests/special), clamped at the table's edges; the class of a point is the number of
+# PERRON_CLASS_EDGES below its count. A heuristic for speed only: every point iterates to
+# its own convergence whatever its class.
+PERRON_EX0, PERRON_EV0 = -12, -1
+PERRON_COUNTS = (
+    (5, 5, 4, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3, 3),
+    (5, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3, 3, 3, 3),
+    (6, 5, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3, 3, 3),
+    (6, 6, 6, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3, 3),
+    (7, 7, 6, 6, 5, 5, 5, 4, 4, 4, 4, 3, 3, 3),
+    (8, 7, 7, 6, 6, 5, 5, 5, 4, 4, 4, 4, 3, 3),
+    (9, 8, 8, 7, 6, 6, 5, 5, 5, 4, 4, 4, 4, 3),
+    (10, 9, 9, 8, 7, 6, 6, 5, 5, 5, 4, 4, 4, 4),
+    (12, 11, 10, 9, 8, 7, 6, 6, 5, 5, 5, 4, 4, 4),
+    (14, 13, 12, 10, 9, 8, 7, 6, 6, 5, 5, 5, 4, 4),
+    (17, 16, 14, 12, 11, 9, 8, 7, 6, 6, 5, 5, 5, 4),
+    (21, 20, 18, 15, 13, 11, 9, 8, 7, 6, 6, 5, 5, 5),
+    (28, 25, 23, 19, 16, 13, 11, 9, 8, 7, 6, 6, 5, 5),
+    (38, 34, 30, 25, 20, 16, 13, 11, 9, 8, 7, 6, 6, 5),
+    (55, 44, 39, 33, 26, 20, 16, 13, 11, 9, 8, 7, 6, 6),
+    (73, 51, 45, 38, 31, 25, 20, 16, 13, 11, 9, 8, 7, 6),
+    (77, 50, 44, 37, 32, 27, 24, 20, 16, 13, 11, 9, 8, 7),
+    (39, 22, 24, 25, 26, 26, 24, 23, 19, 16, 13, 11, 9, 8),
+    (22, 15, 16, 18, 20, 23, 23, 23, 22, 19, 16, 13, 11, 9),
+    (17, 12, 13, 14, 16, 18, 21, 22, 22, 22, 19, 16, 13, 11),
+    (14, 10, 11, 11, 13, 15, 17, 20, 22, 22, 22, 19, 16, 13),
+    (12, 9, 9, 10, 11, 12, 14, 17, 20, 22, 22, 22, 19, 16),
+    (10, 8, 8, 9, 9, 10, 12, 14, 17, 20, 22, 22, 22, 19),
+    (9, 7, 7, 8, 8, 9, 10, 12, 14, 17, 20, 22, 22, 22),
+    (9, 7, 7, 7, 8, 8, 9, 10, 12, 14, 17, 20, 22, 22),
+    (8, 6, 6, 7, 7, 7, 8, 9, 10, 12, 14, 17, 20, 22),
+    (7, 6, 6, 6, 6, 7, 7, 8, 9, 10, 12, 14, 17, 20),
+    (7, 5, 6, 6, 6, 6, 7, 7, 8, 9, 10, 12, 14, 17),
+)
+PERRON_CLASS_EDGES = (5, 7, 10, 14, 20, 28, 40)
 
 
 def _series_terms(x_max, v_max=D13_W):

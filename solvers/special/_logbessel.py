@@ -1,9 +1,13 @@
 """Public log-Bessel functions: ``log_iv``, ``log_kv``, ``iv_ratio``.
 
 Dispatch (the backend layer's kernel registry, entries in ``_register``): NumPy
-inputs go to Numba ``@vectorize`` kernels (``_logbessel_numba``), CuPy inputs to a
-CuPy ``ElementwiseKernel`` (``_logbessel_cupy``, imported lazily), anything else
-to the generic array-API path (``_logbessel_generic``).
+inputs go to the region-sorted, vectorized Numba kernels (``_logbessel_sorted``; special
+points to the scalar reference kernels of ``_logbessel_numba``), CuPy inputs to a CuPy
+``ElementwiseKernel`` (``_logbessel_cupy``, imported lazily), dask arrays to the NumPy
+kernels chunk by chunk, anything else to the generic array-API path
+(``_logbessel_generic``). float32 inputs take the ``special.<name>_float32`` kernels:
+computed in float64, rounded once to float32 (on NumPy without float64 copies of the
+inputs).
 """
 
 from __future__ import annotations
@@ -17,13 +21,17 @@ __all__ = ["log_iv", "log_kv", "iv_ratio"]
 
 
 def _validate(v, x):
-    """Common namespace, output dtype, float64 working arrays broadcast together."""
+    """Common namespace, working arrays broadcast together, single-precision flag.
+
+    The working arrays are float64, except in single precision (every genuine array input
+    float32; Python scalars do not promote): there the float32 arrays are passed on as they
+    are (Python scalars as float64), for the ``<name>_float32`` kernels.
+    """
     xp = array_namespace(v, x)
     arrays = []
-    array_dtypes = []  # dtypes of genuine array inputs (Python scalars do not promote)
+    from_array = []
     for name, a in (("v", v), ("x", x)):
-        if hasattr(a, "dtype"):
-            array_dtypes.append(a.dtype)
+        from_array.append(hasattr(a, "dtype"))
         if not hasattr(a, "dtype") or isinstance(a, np.generic):
             try:
                 a = xp.asarray(a)
@@ -32,26 +40,35 @@ def _validate(v, x):
                     f"`{name}` must be real array-like, got {type(a).__name__}") from exc
         if not xp.isdtype(a.dtype, ("bool", "integral", "real floating")):
             raise TypeError(f"`{name}` must be real (integer or floating), got dtype {a.dtype}")
-        arrays.append(a if a.dtype == xp.float64 else xp.astype(a, xp.float64))
-    single = bool(array_dtypes) and all(dt == xp.float32 for dt in array_dtypes)
+        arrays.append(a)
+    single = any(from_array) and all(
+        a.dtype == xp.float32 for a, f in zip(arrays, from_array) if f)
+    arrays = [a if a.dtype == xp.float64 or (single and f) else xp.astype(a, xp.float64)
+              for a, f in zip(arrays, from_array)]
     try:
-        v64, x64 = xp.broadcast_arrays(*arrays)
+        v, x = xp.broadcast_arrays(*arrays)
     except ValueError as exc:
         raise ValueError(f"`v` and `x` cannot be broadcast together: shapes "
                          f"{tuple(arrays[0].shape)} and {tuple(arrays[1].shape)}") from exc
-    return xp, v64, x64, (xp.float32 if single else xp.float64)
-
-
-def _finish(xp, out, out_dtype):
-    if out.dtype != out_dtype:
-        out = xp.astype(out, out_dtype)
-    return out
+    return xp, v, x, single
 
 
 def _dispatch(name, v, x, **kwargs):
-    xp, v64, x64, out_dtype = _validate(v, x)
-    out = backend_for(xp).kernel("special." + name)(xp, v64, x64, **kwargs)
-    return _finish(xp, out, out_dtype)
+    """The backend's kernel ``special.<name>`` (float64 in and out), or in single precision
+    ``special.<name>_float32`` (float32 out: the NumPy kernel reads the float32 inputs as
+    they are and computes in float64; other backends convert to float64 and back,
+    ``_float32_via_float64``)."""
+    xp, v, x, single = _validate(v, x)
+    kernel = backend_for(xp).kernel(f"special.{name}_float32" if single else f"special.{name}")
+    return kernel(xp, v, x, **kwargs)
+
+
+def _float32_via_float64(name, xp, v, x, **kwargs):
+    """The ``generic=`` entry of ``special.<name>_float32``: the namespace's float64 kernel
+    on float64 copies of the inputs, rounded to float32."""
+    kernel = backend_for(xp).kernel(f"special.{name}")
+    out = kernel(xp, xp.astype(v, xp.float64), xp.astype(x, xp.float64), **kwargs)
+    return xp.astype(out, xp.float32)
 
 
 def log_iv(v, x):
@@ -73,7 +90,7 @@ def log_iv(v, x):
     out : array
         log I_v(x), of the inputs' array library and device. float64 for
         float64 or integer inputs, float32 when the array inputs are float32
-        (computed in float64 internally).
+        (computed in float64 internally from the float32 values, rounded once).
 
     Notes
     -----

@@ -1,4 +1,8 @@
-"""Numba kernels of ``log_iv``, ``log_kv`` and ``iv_ratio`` (the NumPy path).
+"""Scalar Numba kernels of ``log_iv``, ``log_kv`` and ``iv_ratio``: the reference.
+
+The NumPy path (``_logbessel_sorted``) evaluates these formulas in region-sorted, vectorized
+kernels and calls these routines for its special points; it is checked against these ufuncs
+in ``tests/special``, and the CUDA source of ``_logbessel_cupy`` bit for bit.
 
 One scalar routine per building block (``@njit``), composed into three
 ``@vectorize`` ufuncs. The CuPy kernel (``_logbessel_cupy``) is a line-by-line
