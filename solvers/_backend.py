@@ -440,18 +440,26 @@ class NumpyBackend(Backend):
     def solve_triangular(self, a, b, *, lower=True, trans=False):
         from scipy.linalg import solve_triangular
 
+        if not a.flags.f_contiguous and a.flags.c_contiguous:
+            # LAPACK reads Fortran order: the transpose is a view, a copy of `a` is not
+            a, lower, trans = a.T, not lower, not trans
         if np.ndim(b) == 1:
-            return solve_triangular(a, b, lower=lower, trans="T" if trans else "N")
+            return solve_triangular(a, b, lower=lower, trans="T" if trans else "N",
+                                    check_finite=False)
         with _scipy_blas_one_thread():
-            return solve_triangular(a, b, lower=lower, trans="T" if trans else "N")
+            return solve_triangular(a, b, lower=lower, trans="T" if trans else "N",
+                                    check_finite=False)
 
     def cho_solve(self, L, b):
         import scipy.linalg
 
+        # NumPy's factor is C-ordered: hand LAPACK its transpose (the upper factor, a
+        # Fortran-ordered view) instead of letting SciPy copy d^2 entries per solve
+        factor = (L, True) if L.flags.f_contiguous else (L.T, False)
         if np.ndim(b) == 1:
-            return scipy.linalg.cho_solve((L, True), b, check_finite=False)
+            return scipy.linalg.cho_solve(factor, b, check_finite=False)
         with _scipy_blas_one_thread():
-            return scipy.linalg.cho_solve((L, True), b, check_finite=False)
+            return scipy.linalg.cho_solve(factor, b, check_finite=False)
 
     def eigh(self, a):
         return np.linalg.eigh(a)

@@ -61,6 +61,7 @@ def _row_scale_sparse(X, s):
 
 
 _GRAM_BLOCK_BYTES = 1 << 21   # rows per block of the NumPy Gram product: about 2 MiB
+_GRAM_BLOCK_MAX_D = 512        # wider: the product is compute-bound, one syrk is fastest
 
 
 def _gram(xp, X, s):
@@ -71,7 +72,7 @@ def _gram(xp, X, s):
     r = xp.sqrt(s)
     n, d = X.shape
     rows = max(256, _GRAM_BLOCK_BYTES // (8 * d))
-    if not isinstance(X, np.ndarray) or n <= 2 * rows:
+    if not isinstance(X, np.ndarray) or n <= 2 * rows or d > _GRAM_BLOCK_MAX_D:
         Xs = X * r[:, None]
         return xp.matrix_transpose(Xs) @ Xs
     # NumPy: scale and accumulate a block of rows at a time while it is in cache (one pass
