@@ -71,6 +71,7 @@ __all__ = [
     "register_kernel",
     "registered_kernels",
     "batch_item_shape",
+    "is_lazy",
 ]
 
 _LOCK = threading.Lock()
@@ -547,6 +548,12 @@ class CupyBackend(Backend):
         out = x.copy()
         cupyx.scatter_add(out, idx, values)
         return out
+
+
+def is_lazy(a):
+    """True for an array whose backend keeps small parameters on the host (dask): such data
+    are read chunk by chunk, and the parameters next to them are NumPy."""
+    return hasattr(a, "shape") and backend_for(_aa.array_namespace(a)).host_parameters
 
 
 def batch_item_shape(shape, item_shapes):

@@ -14,7 +14,7 @@ from .._array_api import (
     same_namespace,
     to_numpy,
 )
-from .._backend import backend_for, batch_item_shape
+from .._backend import backend_for, batch_item_shape, is_lazy
 from ._kronecker import _as_grid, _mode_products, _validate_factors
 
 __all__ = ["KroneckerSumSolver", "solve_kronecker_sum"]
@@ -92,9 +92,7 @@ class KroneckerSumSolver(PicklesNamespace):
     """
 
     def __init__(self, factors, shift=0.0, *, max_condition=1e8):
-        if isinstance(factors, (list, tuple)) and any(
-                hasattr(A, "shape") and backend_for(array_namespace(A)).host_parameters
-                for A in factors):
+        if isinstance(factors, (list, tuple)) and any(is_lazy(A) for A in factors):
             # dask factors: small, decomposed on the host (NumPy), like the other parameters
             factors = [to_numpy(A) if hasattr(A, "shape") else A for A in factors]
         xp, factors = _validate_factors(factors, square=True)

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from .._array_api import array_namespace, as_float_array
-from .._backend import backend_for
+from .._backend import backend_for, is_lazy
 from .._result import NONFINITE, make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
@@ -45,8 +45,7 @@ def _validate_source(x0, sampler, data):
         return array_namespace(x0), x0, sampler
     if not hasattr(data, "shape"):
         data = np.asarray(data)
-    dxp = array_namespace(data)
-    if backend_for(dxp).host_parameters:
+    if is_lazy(data):
         xp, x0 = host_parameters(x0, data, "x0")
     else:
         xp = array_namespace(x0, data)

@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from .._array_api import array_namespace, from_numpy, same_namespace, to_numpy
-from .._backend import backend_for
+from .._backend import backend_for, is_lazy
 from .._progress import progress_bar
 from .._result import CALLBACK, CONVERGED, FINISHED, MAXITER, NONFINITE, call_callback
 
@@ -135,7 +135,7 @@ def host_parameters(params, data, name):
     """The namespace of the parameters ``params`` next to lazy (dask) ``data``, with
     ``params`` as NumPy: the mini-batches reach the optimizer as NumPy arrays, so the
     parameters and the results are NumPy (dask parameters are small and computed)."""
-    if hasattr(params, "shape") and backend_for(array_namespace(params)).host_parameters:
+    if is_lazy(params):
         params = to_numpy(params)
     xp = array_namespace(params)
     if not same_namespace(xp, array_namespace(np.empty(0))):

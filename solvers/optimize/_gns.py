@@ -59,12 +59,9 @@ def _select_approximation(problem, hess, hessp, hess_approx, linear_solver, ever
         # Large d with both oracles: Newton-CG steps with the current Hessian's products,
         # preconditioned by a kept factorization (no O(d^3) work per iteration).
         return HessianVectorCG(preconditioner=FactorPreconditioner(H))
-    if every == 1:
-        if linear_solver == "eigh":
-            return LazyHessian(H, every=1, factorization="eigh")
+    if every == 1 and linear_solver != "eigh":
         return ExactHessian(H)
-    factorization = {"auto": "auto", "eigh": "eigh", "cholesky": "cholesky"}[linear_solver]
-    return LazyHessian(H, every=every, factorization=factorization)
+    return LazyHessian(H, every=every, factorization=linear_solver)
 
 
 def _check_tolerances(gtol, ftol, f_target, max_time):

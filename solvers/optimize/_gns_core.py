@@ -308,7 +308,7 @@ def run(problem, approx, rule, *, max_trials, gtol, ftol, f_target, maxiter, max
         if metric.pending:               # "auto" metric and no Hessian diagonal seen: B = I
             metric.settle()
         lam_norm = metric.dual_norm(g)   # ||g||_* of lam = ||g||_* / gamma
-        stale = bool(getattr(approx, "stale", False))
+        stale = approx.stale
         n_stale_rejected = 0
         accepted = False
         n_nonfinite = 0

@@ -168,8 +168,7 @@ class LazyHessian(HessianApproximation):
         self._hess = _callable_or_problem(self.hess, problem, "hess", type(self).__name__)
         self._count = 0
         self.fell_back = False
-        self.stale = False          # the matrix was built at an earlier point
-        self._built_at = None
+        self.stale = False
         self._gnorm = None          # ||g||_* at the previous update
         self._q_fresh = None        # contraction of the last step right after a rebuild
         self._backoff = self._skip = 0   # fresh-only iterations after a failed stale matrix
@@ -199,9 +198,7 @@ class LazyHessian(HessianApproximation):
         """``every="auto"``: rebuild unless the last step's contraction still pays."""
         gnorm_prev = self._gnorm
         self._gnorm = gnorm = self.problem.metric.dual_norm(g)
-        if gnorm_prev is None or self._built_at is None:
-            return True
-        if not gnorm < gnorm_prev:
+        if gnorm_prev is None or not gnorm < gnorm_prev:    # first call, or no progress
             return True
         q = gnorm / gnorm_prev
         if self._skip > 0:
@@ -224,7 +221,6 @@ class LazyHessian(HessianApproximation):
 
     def _build(self, x):
         self.stale = False
-        self._built_at = x
         H = _as_dense(self.problem, self._hess(x), "hess")
         self.problem.metric.settle(H)
         xp = self.problem.xp
@@ -745,7 +741,6 @@ class HessianVectorCG(HessianApproximation):
         s, it, ok = conjugate_gradient(self.problem.xp, matvec, g, rtol=rtol,
                                        maxiter=self._maxiter, precond=precond)
         self.ncg += it
-        report = getattr(self.preconditioner, "report", None)
-        if report is not None:
-            report(it)
+        if self.preconditioner is not None:
+            self.preconditioner.report(it)
         return s if ok else None

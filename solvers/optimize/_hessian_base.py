@@ -210,6 +210,7 @@ class HessianApproximation:
     """
 
     name = "approximation"
+    stale = False      # True while the matrix in use was built at an earlier point
 
     def __init__(self):
         self.problem = None
@@ -234,6 +235,9 @@ class HessianApproximation:
         of increasing it. Approximations that are never stale return ``False``.
         """
         return False
+
+    def report(self, cg_iterations):
+        """Told the CG iterations of a solve this object preconditioned (a no-op here)."""
 
     def __repr__(self):
         return f"{type(self).__name__}()"

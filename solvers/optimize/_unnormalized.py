@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .._array_api import array_namespace, as_float_array
-from .._backend import backend_for
+from .._backend import backend_for, is_lazy
 from .._result import make_result
 from ._compositional_common import (
     STATUS_MESSAGES,
@@ -48,7 +48,7 @@ def _validate(log_p_tilde, grad_log_p_tilde, theta0, data, noise, method, lr, ga
     if not isinstance(method, str) or method.lower() not in _METHODS:
         raise ValueError(f"`method` must be one of {_METHODS}, got {method!r}")
     method = method.lower()
-    lazy = hasattr(data, "shape") and backend_for(array_namespace(data)).host_parameters
+    lazy = is_lazy(data)
     # dask data: NumPy parameters, rows drawn by index (checked finite when drawn)
     xp, theta0 = host_parameters(theta0, data, "theta0") if lazy else \
         (array_namespace(theta0, data), theta0)
