@@ -80,6 +80,15 @@ class InteriorSolver(PicklesNamespace):
         self._dense = None
         self._precond = {}  # (transpose, shift) -> KroneckerSumSolver or the error text
 
+    def fork(self):
+        """A new solver of the same block sharing the factorizations built so far (dense
+        matrix, preconditioners) but with its own counter and preconditioner cache, so that
+        several threads can solve at once."""
+        other = InteriorSolver(self.system, self.block)
+        other._dense = self._dense
+        other._precond = dict(self._precond)
+        return other
+
     # ------------------------------------------------------------------ pieces
     def apply(self, V, diag=None, transpose=False):
         """``(L[S, S] + diag) V`` (or the transpose) for block-shaped ``V``."""

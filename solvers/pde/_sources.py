@@ -46,15 +46,6 @@ class _SourceSolve:
             warm.preconditioner(0.0)   # the linear solve's (no diagonal term, shift 0)
         self.warm = warm
 
-    def solver(self):
-        """A fresh interior solver sharing the warm factorizations (own counters and
-        preconditioner cache: safe to use from several threads at once)."""
-        solver = InteriorSolver(self.system)
-        solver._dense = self.warm._dense
-        solver._precond = dict(self.warm._precond)
-        return solver
-
-
 def _solve_items(shared, sources, *, info):
     """The ``map_batch`` block function: the items of ``sources`` one by one."""
     xp = array_namespace(sources)
@@ -64,7 +55,7 @@ def _solve_items(shared, sources, *, info):
                            finite=True)
         U, details, status, nit = solve_system(shared.system, shared.problem, F, shared.H,
                                                rtol=shared.rtol, maxiter=shared.maxiter,
-                                               callback=None, solver=shared.solver())
+                                               callback=None, solver=shared.warm.fork())
         values.append(U)
         if info:
             rnorm = relative_residual(shared.system, shared.problem, U, F)
