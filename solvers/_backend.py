@@ -556,10 +556,12 @@ def is_lazy(a):
     return hasattr(a, "shape") and backend_for(_aa.array_namespace(a)).host_parameters
 
 
-def batch_item_shape(shape, item_shapes):
-    """The item shape when ``shape`` is a stacked batch (one extra leading axis) of one of
-    ``item_shapes``, else ``None``. A shape that is itself an item shape is never a batch."""
-    shape = tuple(-1 if s != s else int(s) for s in shape)     # NaN: a dask size unknown
+def batch_item_shape(a, item_shapes):
+    """The item shape when the array (or array-like) ``a`` is a stacked batch (one extra
+    leading axis) of one of ``item_shapes``, else ``None``. An array shaped like an item is
+    never a batch."""
+    shape = tuple(-1 if s != s else int(s)                      # NaN: a dask size unknown
+                  for s in getattr(a, "shape", None) or np.shape(a))
     items = [tuple(int(s) for s in item) for item in item_shapes]
     if shape in items or len(shape) < 2:
         return None

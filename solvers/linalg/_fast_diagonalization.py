@@ -197,8 +197,7 @@ class KroneckerSumSolver(PicklesNamespace):
         the leading axis, each item by the NumPy path with this solver's eigenbases (pickled
         once per worker process); only the leading axis stays chunked.
         """
-        item_shape = batch_item_shape(getattr(rhs, "shape", np.shape(rhs)),
-                                      (self.grid_shape, (math.prod(self.grid_shape),)))
+        item_shape = batch_item_shape(rhs, (self.grid_shape, (math.prod(self.grid_shape),)))
         if item_shape is not None:
             return self._solve_batch(rhs, item_shape)
         if hasattr(rhs, "shape"):

@@ -417,8 +417,7 @@ class GeometricMultigrid:
         if callback is not None and not callable(callback):
             raise TypeError("`callback` must be callable or None")
         A = self.levels[0].A
-        item_shape = batch_item_shape(getattr(b, "shape", np.shape(b)),
-                                      ((A.shape[0],), A.grid_shape))
+        item_shape = batch_item_shape(b, ((A.shape[0],), A.grid_shape))
         if item_shape is not None:
             options = dict(rtol=rtol, atol=atol, maxiter=maxiter, cycle=cycle, accel=accel)
             return solve_batch(self, b, x0, item_shape, options, callback=callback,
