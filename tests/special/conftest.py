@@ -43,3 +43,9 @@ def sorted_error(ours, ref, v, x, kind):
 def sorted_tolerance():
     """``sorted_error`` (see there): the error of the sorted kernels in units of their bound."""
     return sorted_error
+
+
+@pytest.fixture
+def relative_path_error():
+    """``path_error`` (see there): |a - b| / max(1, |b|) with NaN/inf handling."""
+    return path_error
